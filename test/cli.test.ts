@@ -49,7 +49,7 @@ test('a corrupt IDX file in --data-dir ends with a message naming it, and writes
 
 test('train writes a model and history that evaluate scores the same', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'mnist20k-run-')), 'run');
-  const r = mnist20k('train', '--epochs', '1', '--train-samples', '1000', '--test-samples', '500', '--batch-size', '50', '--out', out);
+  const r = mnist20k('train', '--epochs', '1', '--train-samples', '1000', '--test-samples', '500', '--batch-size', '50', '--backend', 'wasm', '--out', out);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /backend: wasm/);
   assert.match(r.stdout, /epoch  1: train loss [\d.]+ acc [\d.]+% \| test loss [\d.]+ acc [\d.]+% \| [\d.]+ s/);
