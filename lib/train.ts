@@ -45,7 +45,7 @@ export const DEFAULTS: Omit<TrainOptions, 'onBatch' | 'onEpoch'> = {
 
 /** Mean negative log-likelihood of log-probabilities, as PyTorch's F.nll_loss. */
 export function nllLoss(logProbs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  return tf.neg(tf.mean(tf.sum(tf.mul(logProbs, tf.oneHot(labels, logProbs.shape[1])), 1)));
+  return tf.neg(tf.mean(tf.sum(tf.mul(logProbs, tf.oneHot(labels, logProbs.shape[1])), 1))) as tf.Scalar;
 }
 
 /** SGD with momentum as PyTorch applies it: v = m·v + g; w -= lr·v (tfjs's momentum optimizer does the same). */
