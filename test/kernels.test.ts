@@ -1,0 +1,89 @@
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmTrainingKernels } from '../lib/kernels';
+import { Rng } from '../lib/rng';
+
+type Pad = 'same' | 'valid' | number;
+interface ConvCase {
+  batch: number;
+  size: number;
+  inChannels: number;
+  outChannels: number;
+  filter: number;
+  stride: number;
+  pad: Pad;
+}
+
+const rng = new Rng(2024);
+const pick = <T>(xs: T[]): T => xs[rng.int(xs.length)];
+
+/** Every combination the issue names, with randomized sizes and channel counts. */
+function convCases(): ConvCase[] {
+  const cases: ConvCase[] = [];
+  for (const batch of [1, 2 + rng.int(5)]) {
+    for (const filter of [1, 3]) {
+      for (const stride of [1, 2]) {
+        for (const pad of ['same', 'valid', 1] as Pad[]) {
+          cases.push({ batch, filter, stride, pad, size: 5 + rng.int(10), inChannels: pick([1, 3, 8, 16]), outChannels: pick([1, 4, 16, 32]) });
+        }
+      }
+    }
+  }
+  return cases;
+}
+
+function randomValues(shape: number[]): Float32Array {
+  return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1);
+}
+
+/** Runs one kernel on a backend from plain arrays and returns its output values. */
+async function runOn(backend: string, kernel: string, inputs: Record<string, [Float32Array, number[]]>, attrs: object): Promise<Float32Array> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const tensors = Object.fromEntries(Object.entries(inputs).map(([k, [v, s]]) => [k, tf.tensor(v, s)]));
+    const out = tf.engine().runKernel(kernel, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
+    return out.dataSync() as Float32Array;
+  });
+}
+
+function assertClose(actual: Float32Array, expected: Float32Array, what: string): void {
+  assert.equal(actual.length, expected.length, what);
+  const scale = Math.max(1, ...Array.from(expected, Math.abs));
+  const worst = actual.reduce((m, v, i) => Math.max(m, Math.abs(v - expected[i])), 0);
+  assert.ok(worst <= 1e-4 * scale, `${what}: max difference ${worst} (scale ${scale})`);
+}
+
+before(() => {
+  registerWasmTrainingKernels();
+  registerWasmTrainingKernels(); // a notebook cell run twice
+});
+
+test('Conv2DBackpropFilter on wasm matches the cpu backend', async () => {
+  for (const c of convCases()) {
+    const xShape = [c.batch, c.size, c.size, c.inChannels];
+    const filterShape = [c.filter, c.filter, c.inChannels, c.outChannels] as const;
+    const info = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], [...filterShape], c.stride, 1, c.pad);
+    const dyShape = [c.batch, info.outHeight, info.outWidth, c.outChannels];
+    const inputs = { x: [randomValues(xShape), xShape], dy: [randomValues(dyShape), dyShape] } as Record<string, [Float32Array, number[]]>;
+    const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape };
+    assertClose(await runOn('wasm', 'Conv2DBackpropFilter', inputs, attrs), await runOn('cpu', 'Conv2DBackpropFilter', inputs, attrs), JSON.stringify(c));
+  }
+});
+
+test('gradients of conv → relu → maxpool on wasm match the cpu backend', async () => {
+  const x = randomValues([3, 12, 12, 4]);
+  const w = randomValues([3, 3, 4, 8]);
+  const grads = async (backend: string) => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => {
+      const f = (xs: tf.Tensor4D, ws: tf.Tensor4D) => tf.sum(tf.maxPool(tf.relu(tf.conv2d(xs, ws, 1, 'valid')), 2, 2, 'valid'));
+      const [dx, dw] = tf.grads(f as (...t: tf.Tensor[]) => tf.Tensor)([tf.tensor4d(x, [3, 12, 12, 4]), tf.tensor4d(w, [3, 3, 4, 8])]);
+      return [dx.dataSync() as Float32Array, dw.dataSync() as Float32Array];
+    });
+  };
+  const [wasm, cpu] = [await grads('wasm'), await grads('cpu')];
+  assertClose(wasm[0], cpu[0], 'dx');
+  assertClose(wasm[1], cpu[1], 'dw');
+});
