@@ -60,15 +60,37 @@ before(() => {
   registerWasmTrainingKernels(); // a notebook cell run twice
 });
 
-test('Conv2DBackpropFilter on wasm matches the cpu backend', async () => {
-  for (const c of convCases()) {
-    const xShape = [c.batch, c.size, c.size, c.inChannels];
-    const filterShape = [c.filter, c.filter, c.inChannels, c.outChannels] as const;
-    const info = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], [...filterShape], c.stride, 1, c.pad);
-    const dyShape = [c.batch, info.outHeight, info.outWidth, c.outChannels];
-    const inputs = { x: [randomValues(xShape), xShape], dy: [randomValues(dyShape), dyShape] } as Record<string, [Float32Array, number[]]>;
-    const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape };
-    assertClose(await runOn('wasm', 'Conv2DBackpropFilter', inputs, attrs), await runOn('cpu', 'Conv2DBackpropFilter', inputs, attrs), JSON.stringify(c));
+/** The inputs and attributes of both convolution gradient kernels for one case. */
+function convGradients(c: ConvCase) {
+  const xShape = [c.batch, c.size, c.size, c.inChannels] as [number, number, number, number];
+  const filterShape = [c.filter, c.filter, c.inChannels, c.outChannels] as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, c.stride, 1, c.pad);
+  const dyShape = [c.batch, info.outHeight, info.outWidth, c.outChannels];
+  const dy: [Float32Array, number[]] = [randomValues(dyShape), dyShape];
+  const common = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC' };
+  return {
+    filter: { inputs: { x: [randomValues(xShape), xShape], dy }, attrs: { ...common, filterShape } },
+    input: { inputs: { dy, filter: [randomValues(filterShape), filterShape] }, attrs: { ...common, inputShape: xShape } },
+  } as Record<'filter' | 'input', { inputs: Record<string, [Float32Array, number[]]>; attrs: object }>;
+}
+
+for (const [kernel, which] of [['Conv2DBackpropFilter', 'filter'], ['Conv2DBackpropInput', 'input']] as const) {
+  test(`${kernel} on wasm matches the cpu backend`, async () => {
+    for (const c of convCases()) {
+      const { inputs, attrs } = convGradients(c)[which];
+      assertClose(await runOn('wasm', kernel, inputs, attrs), await runOn('cpu', kernel, inputs, attrs), JSON.stringify(c));
+    }
+  });
+}
+
+test('Tile on wasm matches the cpu backend', async () => {
+  for (let trial = 0; trial < 12; trial++) {
+    const rank = 1 + rng.int(4);
+    const shape = Array.from({ length: rank }, () => 1 + rng.int(4));
+    const reps = Array.from({ length: rank }, () => 1 + rng.int(3));
+    const inputs: Record<string, [Float32Array, number[]]> = { x: [randomValues(shape), shape] };
+    const what = `shape ${shape} reps ${reps}`;
+    assertClose(await runOn('wasm', 'Tile', inputs, { reps }), await runOn('cpu', 'Tile', inputs, { reps }), what);
   }
 });
 

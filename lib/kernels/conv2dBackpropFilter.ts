@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { explicitPad, free, run } from './wasmOps';
 
 interface Inputs {
   x: tf.TensorInfo;
@@ -13,15 +14,37 @@ interface Attrs {
   filterShape: [number, number, number, number];
 }
 
-/** dW[r, c, i, o] = Σ over batch and output positions of x[b, y·s + r − pad, x·s + c − pad, i] · dy[b, y, x, o],
- *  which the stock wasm backend lacks. Loops run over the WebAssembly heap in place, innermost over the output
- *  channels so both reads and the accumulation are contiguous. */
+type ConvInfo = tf.backend_util.Conv2DInfo;
+
+/** The filter gradient, which the stock wasm backend lacks:
+ *  dW[r, c, i, o] = Σ over batch and output positions of x[b, y·s + r − pad, x·s + c − pad, i] · dy[b, y, x, o]. */
 export function conv2DBackpropFilter(args: { inputs: Inputs; backend: BackendWasm; attrs: Attrs }): tf.TensorInfo {
   const { inputs, backend, attrs } = args;
   if (attrs.dataFormat === 'NCHW') throw new Error('wasm Conv2DBackpropFilter supports NHWC only');
   const info = tf.backend_util.computeConv2DInfo(
     inputs.x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad,
     attrs.dimRoundingMode);
+  const unitStride = info.strideHeight === 1 && info.strideWidth === 1;
+  return unitStride ? byConvolution(inputs, backend, info) : byLoops(inputs, backend, info);
+}
+
+/** For stride 1 the sum above is itself a convolution, with the batch as channels: x as [i, h, w, b] convolved with
+ *  dy as a filter [y, x, b, o] gives [i, r, c, o]. That runs on XNNPACK like the forward pass. */
+function byConvolution(inputs: Inputs, backend: BackendWasm, info: ConvInfo): tf.TensorInfo {
+  const { top, bottom, left, right } = info.padInfo;
+  const xT = run(backend, 'Transpose', { x: inputs.x }, { perm: [3, 1, 2, 0] });
+  const dyT = run(backend, 'Transpose', { x: inputs.dy }, { perm: [1, 2, 0, 3] });
+  const dwT = run(backend, 'Conv2D', { x: xT, filter: dyT }, {
+    strides: 1, dilations: 1, dataFormat: 'NHWC', pad: explicitPad(top, bottom, left, right),
+  });
+  const dw = run(backend, 'Transpose', { x: dwT }, { perm: [1, 2, 0, 3] });
+  free(backend, xT, dyT, dwT);
+  return dw;
+}
+
+/** Any stride: loops over the WebAssembly heap in place, innermost over the output channels so both reads and the
+ *  accumulation are contiguous. */
+function byLoops(inputs: Inputs, backend: BackendWasm, info: ConvInfo): tf.TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
   const top = info.padInfo.top;

@@ -1,17 +1,29 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilter } from './conv2dBackpropFilter';
+import { makeConv2DBackpropInput } from './conv2dBackpropInput';
+import { tile } from './tile';
 
-const KERNELS: tf.KernelConfig[] = [
-  { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc },
-];
+/** The stock kernels we replace, kept for the cases our versions hand back (e.g. strides other than 1). */
+const stock = new Map<string, tf.KernelConfig>();
+const stockKernel = (name: string): tf.KernelFunc => (args) => stock.get(name)!.kernelFunc(args);
+
+const OURS: Record<string, tf.KernelFunc> = {
+  Conv2DBackpropFilter: conv2DBackpropFilter as unknown as tf.KernelFunc,
+  Conv2DBackpropInput: makeConv2DBackpropInput(stockKernel('Conv2DBackpropInput')),
+  Tile: tile as unknown as tf.KernelFunc,
+};
 
 /** Gives the wasm backend the kernels it needs to train a conv net, replacing stock ones where ours are faster.
  *  Safe to call again (a notebook cell rerun): registration is checked per kernel. */
 export function registerWasmTrainingKernels(): void {
-  for (const config of KERNELS) {
-    const current = tf.getKernel(config.kernelName, 'wasm');
-    if (current?.kernelFunc === config.kernelFunc) continue;
-    if (current) tf.unregisterKernel(config.kernelName, 'wasm');
-    tf.registerKernel(config);
+  for (const [kernelName, kernelFunc] of Object.entries(OURS)) {
+    const current = tf.getKernel(kernelName, 'wasm');
+    if (current?.kernelFunc === kernelFunc) continue;
+    if (current) {
+      if (!stock.has(kernelName)) stock.set(kernelName, current);
+      tf.unregisterKernel(kernelName, 'wasm');
+    }
+    // The stock kernel's setup (binding its WebAssembly function) must still run when the backend starts.
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc, setupFunc: stock.get(kernelName)?.setupFunc });
   }
 }
