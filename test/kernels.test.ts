@@ -83,6 +83,21 @@ for (const [kernel, which] of [['Conv2DBackpropFilter', 'filter'], ['Conv2DBackp
   });
 }
 
+test('MaxPoolGrad on wasm matches the cpu backend', async () => {
+  for (const c of convCases()) {
+    const xShape = [c.batch, c.size, c.size, c.inChannels] as [number, number, number, number];
+    const size = 1 + c.filter; // pools of 2 and 4
+    const info = tf.backend_util.computePool2DInfo(xShape, size, c.stride, 1, c.pad);
+    const x = randomValues(xShape);
+    const output = await runOn('cpu', 'MaxPool', { x: [x, xShape] }, { filterSize: size, strides: c.stride, pad: c.pad });
+    const inputs: Record<string, [Float32Array, number[]]> = {
+      dy: [randomValues(info.outShape), info.outShape], input: [x, xShape], output: [output, info.outShape],
+    };
+    const attrs = { filterSize: size, strides: c.stride, pad: c.pad };
+    assertClose(await runOn('wasm', 'MaxPoolGrad', inputs, attrs), await runOn('cpu', 'MaxPoolGrad', inputs, attrs), JSON.stringify(c));
+  }
+});
+
 test('Tile on wasm matches the cpu backend', async () => {
   for (let trial = 0; trial < 12; trial++) {
     const rank = 1 + rng.int(4);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilter } from './conv2dBackpropFilter';
 import { makeConv2DBackpropInput } from './conv2dBackpropInput';
+import { maxPoolGrad } from './maxPoolGrad';
 import { tile } from './tile';
 
 /** The stock kernels we replace, kept for the cases our versions hand back (e.g. strides other than 1). */
@@ -10,6 +11,7 @@ const stockKernel = (name: string): tf.KernelFunc => (args) => stock.get(name)!.
 const OURS: Record<string, tf.KernelFunc> = {
   Conv2DBackpropFilter: conv2DBackpropFilter as unknown as tf.KernelFunc,
   Conv2DBackpropInput: makeConv2DBackpropInput(stockKernel('Conv2DBackpropInput')),
+  MaxPoolGrad: maxPoolGrad as unknown as tf.KernelFunc,
   Tile: tile as unknown as tf.KernelFunc,
 };
 

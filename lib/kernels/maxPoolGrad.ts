@@ -1,0 +1,53 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+interface Args {
+  inputs: { dy: tf.TensorInfo; input: tf.TensorInfo; output: tf.TensorInfo };
+  backend: BackendWasm;
+  attrs: { filterSize: [number, number] | number; strides: [number, number] | number; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+}
+
+/** Routes each output gradient to the first maximum of its window (as the cpu backend does). One pass over the
+ *  output, channels innermost and contiguous, instead of the stock kernel's search from every input position. */
+export function maxPoolGrad({ inputs, backend, attrs }: Args): tf.TensorInfo {
+  const { dy, input } = inputs;
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
+  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  const x = backend.typedArrayFromHeap(input) as Float32Array;
+  const g = backend.typedArrayFromHeap(dy) as Float32Array;
+  const dx = new Float32Array(x.length);
+  const best = new Float32Array(channels);
+  const where = new Int32Array(channels);
+
+  for (let b = 0; b < batchSize; b++) {
+    for (let oy = 0; oy < outHeight; oy++) {
+      for (let ox = 0; ox < outWidth; ox++) {
+        best.fill(-Infinity);
+        where.fill(-1);
+        for (let r = 0; r < fh; r++) {
+          const iy = oy * sh + r - top;
+          if (iy < 0 || iy >= inHeight) continue;
+          for (let c = 0; c < fw; c++) {
+            const ix = ox * sw + c - left;
+            if (ix < 0 || ix >= inWidth) continue;
+            const base = ((b * inHeight + iy) * inWidth + ix) * channels;
+            for (let ch = 0; ch < channels; ch++) {
+              if (x[base + ch] > best[ch]) {
+                best[ch] = x[base + ch];
+                where[ch] = base + ch;
+              }
+            }
+          }
+        }
+        const gBase = ((b * outHeight + oy) * outWidth + ox) * channels;
+        for (let ch = 0; ch < channels; ch++) if (where[ch] >= 0) dx[where[ch]] += g[gBase + ch];
+      }
+    }
+  }
+  const out = backend.makeOutput(input.shape, 'float32');
+  (backend.typedArrayFromHeap(out) as Float32Array).set(dx);
+  return out;
+}
