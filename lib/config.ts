@@ -1,0 +1,37 @@
+import { BackendChoice, backendFromEnv } from './backend';
+import { DEFAULTS } from './train';
+
+/** What the notebook runs, from environment variables so that CI and tests run a quick version of the same notebook;
+ *  without them, the full experiment. */
+export interface NotebookConfig {
+  epochs: number;
+  trainSamples?: number;
+  testSamples?: number;
+  backend: BackendChoice;
+  seed: number;
+  batchSize: number;
+  lr: number;
+  momentum: number;
+}
+
+export function notebookConfig(env: NodeJS.ProcessEnv = process.env): NotebookConfig {
+  return {
+    epochs: envInt(env, 'MNIST_EPOCHS', 1) ?? DEFAULTS.epochs,
+    trainSamples: envInt(env, 'MNIST_TRAIN_SAMPLES', 1),
+    testSamples: envInt(env, 'MNIST_TEST_SAMPLES', 1),
+    backend: backendFromEnv(env),
+    seed: envInt(env, 'MNIST_SEED', 0) ?? DEFAULTS.seed,
+    batchSize: DEFAULTS.batchSize,
+    lr: DEFAULTS.lr,
+    momentum: DEFAULTS.momentum,
+  };
+}
+
+function envInt(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
+    throw new Error(`${name}: expected an integer ≥ ${min}, got '${value}'`);
+  }
+  return Number(value);
+}

@@ -1,0 +1,28 @@
+import * as tf from '@tensorflow/tfjs';
+import { batches, MnistSplit } from './data';
+
+/** The predicted digit for every image of a split, in inference mode. */
+export function predictLabels(model: tf.LayersModel, split: MnistSplit, batchSize = 1000): Uint8Array {
+  const predicted = new Uint8Array(split.count);
+  let offset = 0;
+  for (const b of batches(split, batchSize)) {
+    const labels = tf.tidy(() => tf.argMax(model.predict(tf.tensor4d(b.images, [b.size, 28, 28, 1])) as tf.Tensor, 1).dataSync());
+    predicted.set(labels, offset);
+    offset += b.size;
+  }
+  return predicted;
+}
+
+/** counts[true][predicted] over a split. */
+export function confusionMatrix(truth: Uint8Array, predicted: Uint8Array): number[][] {
+  const counts = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
+  truth.forEach((t, i) => counts[t][predicted[i]]++);
+  return counts;
+}
+
+/** Indices of the images whose prediction is wrong, in test-set order. */
+export function misclassified(truth: Uint8Array, predicted: Uint8Array, limit = Infinity): number[] {
+  const wrong: number[] = [];
+  for (let i = 0; i < truth.length && wrong.length < limit; i++) if (truth[i] !== predicted[i]) wrong.push(i);
+  return wrong;
+}
