@@ -5,12 +5,15 @@ export type OptionSpecs = Record<string, { type: 'string' | 'boolean' }>;
 export type ParsedOptions = Record<string, string | boolean | undefined>;
 
 /** Parses `argv` strictly: an unknown flag, a missing value or a stray argument is a one-line error naming it. */
-export function parseOptions(command: string, argv: string[], options: OptionSpecs): ParsedOptions {
+export function parseOptions(argv: string[], options: OptionSpecs): ParsedOptions {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as ParsedOptions;
   } catch (e) {
-    const message = (e as Error).message.split('\n')[0].replace(/^Unknown option '(.*)'.*/, "unknown flag '$1'");
-    throw new Error(`${command}: ${message}`);
+    throw new Error(
+      (e as Error).message.split('\n')[0]
+        .replace(/^Unknown option '(.*?)'.*/, "unknown flag '$1'")
+        .replace(/^Option '(.*?)' argument is ambiguous.*/, "$1: a value starting with '-' must be written $1=VALUE"),
+    );
   }
 }
 

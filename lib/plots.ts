@@ -43,7 +43,7 @@ export function confusionHeatmap(counts: number[][]): Figure {
   const digits = counts.map((_, i) => String(i));
   return {
     data: [{
-      type: 'heatmap', z: counts, x: digits, y: digits, colorscale: 'Blues', showscale: false,
+      type: 'heatmap', z: counts, x: digits, y: digits, colorscale: 'Blues', reversescale: true, showscale: false,
       text: counts.map((row) => row.map(String)), texttemplate: '%{text}', hovertemplate: 'true %{y}, predicted %{x}: %{z}<extra></extra>',
     }],
     layout: {

@@ -31,7 +31,8 @@ test('bad commands, flags and values get a one-line error and a non-zero exit', 
   assertOneLineError(mnist20k('fly'), /unknown command 'fly'/);
   assertOneLineError(mnist20k('train', '--epochz', '3'), /unknown flag '--epochz'/);
   assertOneLineError(mnist20k('train', '--epochs', 'ten'), /--epochs: expected a positive integer, got 'ten'/);
-  assertOneLineError(mnist20k('train', '--lr', '-1'), /--lr: expected a positive number/);
+  assertOneLineError(mnist20k('train', '--lr=-1'), /--lr: expected a positive number, got '-1'/);
+  assertOneLineError(mnist20k('train', '--lr', '-1'), /--lr: a value starting with '-' must be written --lr=VALUE/);
   assertOneLineError(mnist20k('train', '--backend', 'gpu'), /--backend: unknown backend 'gpu'/);
   assertOneLineError(mnist20k('evaluate'), /--model: required/);
   assertOneLineError(mnist20k('bench', '--batches', '0'), /--batches: expected a positive integer/);

@@ -26,7 +26,7 @@ before(async () => {
 test('a short run on a subset learns: test accuracy far above chance, loss falls', async () => {
   const history = await run(options);
   assert.equal(history.length, 2);
-  assert.ok(history[1].testAcc > 80, `test accuracy ${history[1].testAcc}% after 2 epochs on 1,500 images`);
+  assert.ok(history[1].testAcc > 60, `test accuracy ${history[1].testAcc}% after 2 epochs on 1,500 images`);
   assert.ok(history[1].trainLoss < history[0].trainLoss, 'train loss falls from epoch 1 to 2');
   for (const s of history) assert.ok(s.seconds > 0 && Number.isFinite(s.testLoss));
 });

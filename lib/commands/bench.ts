@@ -10,7 +10,7 @@ const WARMUP_STEPS = 5;
 
 /** Times training steps on real MNIST batches, as the PyTorch peer does: 5 warm-up steps, then N timed ones. */
 export async function bench(argv: string[]): Promise<void> {
-  const o = parseOptions('bench', argv, {
+  const o = parseOptions(argv, {
     batches: { type: 'string' },
     'batch-size': { type: 'string' },
     backend: { type: 'string' },

@@ -5,7 +5,7 @@ import { loadModel } from '../model';
 import { test } from '../train';
 
 export async function evaluate(argv: string[]): Promise<void> {
-  const o = parseOptions('evaluate', argv, {
+  const o = parseOptions(argv, {
     model: { type: 'string' },
     'data-dir': { type: 'string' },
     'test-samples': { type: 'string' },

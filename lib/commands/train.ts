@@ -8,7 +8,7 @@ import { TerminalProgress } from '../progress';
 import { DEFAULTS, train } from '../train';
 
 export async function trainCommand(argv: string[]): Promise<void> {
-  const o = parseOptions('train', argv, {
+  const o = parseOptions(argv, {
     epochs: { type: 'string' },
     'batch-size': { type: 'string' },
     lr: { type: 'string' },
