@@ -65,4 +65,16 @@ function nbconvert(jupyter: string, env: NodeJS.ProcessEnv, args: string[]): voi
   if (r.status !== 0) throw new Error(`jupyter nbconvert ${args[1]} failed (exit ${r.status ?? r.signal})`);
 }
 
-if (require.main === module) process.exitCode = main();
+/** `npm run notebook`: Jupyter Notebook on the notebook, with the project's kernel. */
+export function serve(): number {
+  try {
+    const env = { ...process.env, JUPYTER_PATH: registerKernel() };
+    const r = spawnSync(findJupyter(), ['notebook', NOTEBOOK], { env, stdio: 'inherit' });
+    return r.status ?? 1;
+  } catch (e) {
+    console.error(`npm run notebook: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+if (require.main === module) process.exitCode = process.argv[2] === 'serve' ? serve() : main();
