@@ -1,4 +1,6 @@
+import { join, resolve } from 'node:path';
 import { BackendChoice, backendFromEnv } from './backend';
+import { ROOT } from './paths';
 import { DEFAULTS } from './train';
 
 /** What the notebook runs, from environment variables so that CI and tests run a quick version of the same notebook;
@@ -12,6 +14,8 @@ export interface NotebookConfig {
   batchSize: number;
   lr: number;
   momentum: number;
+  /** Where the trained model and its history are saved (MNIST_OUT; default runs/notebook, git-ignored). */
+  out: string;
 }
 
 export function notebookConfig(env: NodeJS.ProcessEnv = process.env): NotebookConfig {
@@ -24,6 +28,7 @@ export function notebookConfig(env: NodeJS.ProcessEnv = process.env): NotebookCo
     batchSize: DEFAULTS.batchSize,
     lr: DEFAULTS.lr,
     momentum: DEFAULTS.momentum,
+    out: env.MNIST_OUT ? resolve(env.MNIST_OUT) : join(ROOT, 'runs', 'notebook'),
   };
 }
 

@@ -1,10 +1,10 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { nonNegativeInt, parseOptions, positiveInt, positiveNumber, text } from '../args';
 import { backendFromEnv, describeBackend, initBackend, parseBackendChoice } from '../backend';
 import { loadMnist } from '../data';
-import { buildNet, saveModel } from '../model';
+import { buildNet } from '../model';
 import { TerminalProgress } from '../progress';
+import { saveRun } from '../run';
 import { DEFAULTS, train } from '../train';
 
 export async function trainCommand(argv: string[]): Promise<void> {
@@ -43,10 +43,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const progress = new TerminalProgress();
   const history = await train(model, data, { ...opts, onBatch: progress.onBatch, onEpoch: progress.onEpoch });
 
-  await writeRun(out, async (dir) => {
-    await saveModel(model, dir);
-    writeFileSync(join(dir, 'history.json'), JSON.stringify({ backend: report, options: opts, history }, null, 2) + '\n');
-  });
+  await saveRun(out, model, { backend: report, options: opts, history });
   console.log(`saved model and history to ${out}`);
   model.dispose();
 }
@@ -55,18 +52,4 @@ function momentumValue(value: string | boolean | undefined): number {
   const m = positiveNumber(value, '--momentum', DEFAULTS.momentum);
   if (m >= 1) throw new Error(`--momentum: expected a value below 1, got '${value}'`);
   return m;
-}
-
-/** Writes into a sibling temporary folder and swaps it in, so a failure leaves no half-written run behind. */
-async function writeRun(out: string, write: (dir: string) => Promise<void>): Promise<void> {
-  const tmp = join(dirname(out), `.${Date.now()}-${process.pid}.tmp`);
-  mkdirSync(tmp, { recursive: true });
-  try {
-    await write(tmp);
-    rmSync(out, { recursive: true, force: true });
-    renameSync(tmp, out);
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
 }
