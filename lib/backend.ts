@@ -19,7 +19,7 @@ interface NativeBackend {
   isUsingGpuDevice?: boolean;
 }
 
-const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+export const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 /** tfjs-node-gpu 4.x is built against these; without them TensorFlow silently runs on the CPU. */
 const CUDA_LIBRARIES = ['libcudart.so.11.0', 'libcudnn.so.8'];
 
@@ -101,6 +101,16 @@ export function missingCudaLibraries(): string[] {
   return CUDA_LIBRARIES.filter(
     (lib) => !cache.includes(lib) && !dirs.some((d) => existsSync(`${d}/${lib}`)),
   );
+}
+
+/** Whether a package can be found from here (without loading it). */
+export function isInstalled(pkg: string): boolean {
+  try {
+    require.resolve(`${pkg}/package.json`);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function isNotInstalled(e: unknown, pkg: string): boolean {

@@ -1,17 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { backendFromEnv, initBackend, parseBackendChoice } from '../lib/backend';
+import { backendFromEnv, initBackend, isInstalled, parseBackendChoice } from '../lib/backend';
 
-function resolves(pkg: string): boolean {
-  try {
-    require.resolve(`${pkg}/package.json`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-const nativeInstalled = resolves('@tensorflow/tfjs-node') || resolves('@tensorflow/tfjs-node-gpu');
+const nativeInstalled = isInstalled('@tensorflow/tfjs-node') || isInstalled('@tensorflow/tfjs-node-gpu');
 
 test('auto falls back past missing native TensorFlow to wasm, and says why', async () => {
   const report = await initBackend('auto');

@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
+/** The attributes every convolution gradient kernel takes (tfjs-core's Conv2DBackprop*Attrs, less what we pass on). */
+export interface ConvGradAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
 /** Calls one of the wasm backend's own kernels from inside another kernel, where tf ops cannot be used. */
 export function run(backend: BackendWasm, kernel: string, inputs: Record<string, tf.TensorInfo>, attrs: object = {}): tf.TensorInfo {
   const config = tf.getKernel(kernel, 'wasm');
