@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { BatchNorm2d } from './batchnorm';
 import { Rng } from './rng';
 
 interface Dropout2dConfig {
@@ -49,6 +50,7 @@ export class LogSoftmax extends tf.layers.Layer {
 
 /** Makes saved models with these layers loadable by tf.loadLayersModel. Safe to call again (notebook reruns). */
 export function registerLayers(): void {
+  tf.serialization.registerClass(BatchNorm2d);
   tf.serialization.registerClass(Dropout2d);
   tf.serialization.registerClass(LogSoftmax);
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { BatchNorm2d } from './batchnorm';
 import { Dropout2d, LogSoftmax, registerLayers } from './layers';
 import { Rng } from './rng';
 
@@ -27,8 +28,7 @@ export function buildNet({ dropout = 0.01, seed }: NetOptions = {}): tf.LayersMo
       kernelInitializer: torchDefaultInit(rng),
     }));
     model.add(tf.layers.reLU());
-    // PyTorch's BatchNorm2d defaults: eps 1e-5, momentum 0.1 (Keras counts momentum the other way round: 0.9).
-    if (batchNorm) model.add(tf.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.9 }));
+    if (batchNorm) model.add(new BatchNorm2d({ epsilon: 1e-5, momentum: 0.1 }));
     model.add(new Dropout2d({ rate: dropout, seed: rng?.seed() }));
   };
 

@@ -6,6 +6,7 @@ const TORCH_NAMES: Record<string, string> = {
   Conv2D: 'Conv2d',
   ReLU: 'ReLU',
   BatchNormalization: 'BatchNorm2d',
+  BatchNorm2d: 'BatchNorm2d',
   Dropout2d: 'Dropout2d',
   MaxPooling2D: 'MaxPool2d',
   AveragePooling2D: 'AvgPool2d',
