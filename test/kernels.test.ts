@@ -109,6 +109,17 @@ test('Tile on wasm matches the cpu backend', async () => {
   }
 });
 
+test('Identity on wasm shares memory safely: a clone outlives its source with the same values', async () => {
+  await tf.setBackend('wasm');
+  const before = tf.memory().numBytes;
+  const source = tf.tensor([1, 2, 3]);
+  const copy = tf.clone(source);
+  source.dispose();
+  assert.deepEqual(Array.from(copy.dataSync()), [1, 2, 3]);
+  copy.dispose();
+  assert.equal(tf.memory().numBytes, before);
+});
+
 test('gradients of conv → relu → maxpool on wasm match the cpu backend', async () => {
   const x = randomValues([3, 12, 12, 4]);
   const w = randomValues([3, 3, 4, 8]);

@@ -54,6 +54,7 @@ async function printProfile(step: () => void, batch: Batch): Promise<void> {
   const info = await tf.profile(step);
   const byKernel = new Map<string, { ms: number; calls: number }>();
   for (const k of info.kernels) {
+    if (!tf.getKernel(k.name, tf.getBackend())) continue; // op scopes (customGrad, fused ops) nest kernels listed too
     const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
     const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
     byKernel.set(k.name, { ms: entry.ms + ms, calls: entry.calls + 1 });

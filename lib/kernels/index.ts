@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilter } from './conv2dBackpropFilter';
 import { makeConv2DBackpropInput } from './conv2dBackpropInput';
+import { identity } from './identity';
 import { maxPoolGrad } from './maxPoolGrad';
 import { tile } from './tile';
 
@@ -11,6 +12,7 @@ const stockKernel = (name: string): tf.KernelFunc => (args) => stock.get(name)!.
 const OURS: Record<string, tf.KernelFunc> = {
   Conv2DBackpropFilter: conv2DBackpropFilter as unknown as tf.KernelFunc,
   Conv2DBackpropInput: makeConv2DBackpropInput(stockKernel('Conv2DBackpropInput')),
+  Identity: identity as unknown as tf.KernelFunc,
   MaxPoolGrad: maxPoolGrad as unknown as tf.KernelFunc,
   Tile: tile as unknown as tf.KernelFunc,
 };
