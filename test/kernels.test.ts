@@ -41,11 +41,13 @@ function randomValues(shape: number[]): Float32Array {
 /** Runs one kernel on a backend from plain arrays and returns its output values. */
 async function runOn(backend: string, kernel: string, inputs: Record<string, [Float32Array, number[]]>, attrs: object): Promise<Float32Array> {
   await tf.setBackend(backend);
-  return tf.tidy(() => {
+  const out = tf.tidy(() => {
     const tensors = Object.fromEntries(Object.entries(inputs).map(([k, [v, s]]) => [k, tf.tensor(v, s)]));
-    const out = tf.engine().runKernel(kernel, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
-    return out.dataSync() as Float32Array;
+    return tf.engine().runKernel(kernel, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
   });
+  const values = out.dataSync() as Float32Array;
+  out.dispose();
+  return values;
 }
 
 function assertClose(actual: Float32Array, expected: Float32Array, what: string): void {
