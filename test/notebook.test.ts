@@ -34,6 +34,11 @@ const ALL_CELLS_RAN = `(() => {
   const cells = Jupyter.notebook.get_cells().filter((c) => c.cell_type === 'code');
   return cells.every((c) => !c.element.hasClass('running')) && cells[cells.length - 1].output_area.outputs.length > 0;
 })()`;
+/** The epoch lines the training cell printed, without their seconds. */
+const EPOCH_LINES = `Jupyter.notebook.get_cells().flatMap((c) => (c.output_area ? c.output_area.outputs : []))
+  .flatMap((o) => String((o.data && o.data['text/plain']) || o.text || '').split('\\n'))
+  .filter((l) => /^epoch +\\d+: train/.test(l)).map((l) => l.replace(/\\| [\\d.]+ s$/, ''))`;
+const RUN_FIRST_CELLS_AGAIN = 'Jupyter.notebook.execute_cells([1, 3, 5])';
 const ERROR_OUTPUTS = `Jupyter.notebook.get_cells().flatMap((c) => (c.output_area ? c.output_area.outputs : [])
   .filter((o) => o.output_type === 'error' || o.name === 'stderr').map((o) => JSON.stringify(o).slice(0, 300)))`;
 
@@ -62,7 +67,7 @@ after(() => {
   server?.kill();
 });
 
-test('in Jupyter Notebook, Restart & Run All runs every cell without error and draws the charts', async () => {
+test('in Jupyter Notebook, Restart & Run All runs every cell without error, draws the charts, and repeats itself', async () => {
   const browser = await launch();
   try {
     // Tall enough that the screenshot shows the whole notebook: Jupyter scrolls inside the page, not the page itself.
@@ -79,6 +84,15 @@ test('in Jupyter Notebook, Restart & Run All runs every cell without error and d
     assert.match(await page.locator('#notebook').innerText(), /best test accuracy:/);
     await screenshot(page, 'notebook.png');
     assert.deepEqual(errors, []);
+
+    const first = await page.evaluate(EPOCH_LINES) as string[];
+    assert.equal(first.length, 2, `epoch lines: ${JSON.stringify(first)}`);
+    await page.evaluate(RESTART_AND_RUN_ALL);
+    await page.waitForFunction(ALL_CELLS_RAN, null, { timeout: 300000 });
+    assert.deepEqual(await page.evaluate(EPOCH_LINES), first, 'the same numbers after Restart & Run All');
+    await page.evaluate(RUN_FIRST_CELLS_AGAIN); // imports, backend set-up, data, model: a second time in one kernel
+    await page.waitForFunction(ALL_CELLS_RAN, null, { timeout: 60000 });
+    assert.deepEqual(await page.evaluate(ERROR_OUTPUTS), []);
   } finally {
     await browser.close();
   }
