@@ -100,17 +100,6 @@ test('MaxPoolGrad on wasm matches the cpu backend', async () => {
   }
 });
 
-test('Tile on wasm matches the cpu backend', async () => {
-  for (let trial = 0; trial < 12; trial++) {
-    const rank = 1 + rng.int(4);
-    const shape = Array.from({ length: rank }, () => 1 + rng.int(4));
-    const reps = Array.from({ length: rank }, () => 1 + rng.int(3));
-    const inputs: Record<string, [Float32Array, number[]]> = { x: [randomValues(shape), shape] };
-    const what = `shape ${shape} reps ${reps}`;
-    assertClose(await runOn('wasm', 'Tile', inputs, { reps }), await runOn('cpu', 'Tile', inputs, { reps }), what);
-  }
-});
-
 test('Identity on wasm shares memory safely: a clone outlives its source with the same values', async () => {
   await tf.setBackend('wasm');
   const before = tf.memory().numBytes;

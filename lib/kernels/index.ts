@@ -3,7 +3,6 @@ import { conv2DBackpropFilter } from './conv2dBackpropFilter';
 import { makeConv2DBackpropInput } from './conv2dBackpropInput';
 import { identity } from './identity';
 import { maxPoolGrad } from './maxPoolGrad';
-import { tile } from './tile';
 
 /** The stock kernels we replace, kept for the cases our versions hand back (e.g. strides other than 1). */
 const stock = new Map<string, tf.KernelConfig>();
@@ -14,7 +13,6 @@ const OURS: Record<string, tf.KernelFunc> = {
   Conv2DBackpropInput: makeConv2DBackpropInput(stockKernel('Conv2DBackpropInput')),
   Identity: identity as unknown as tf.KernelFunc,
   MaxPoolGrad: maxPoolGrad as unknown as tf.KernelFunc,
-  Tile: tile as unknown as tf.KernelFunc,
 };
 
 /** Gives the wasm backend the kernels it needs to train a conv net, replacing stock ones where ours are faster.
