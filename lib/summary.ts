@@ -5,7 +5,6 @@ import * as tf from '@tensorflow/tfjs';
 const TORCH_NAMES: Record<string, string> = {
   Conv2D: 'Conv2d',
   ReLU: 'ReLU',
-  BatchNormalization: 'BatchNorm2d',
   BatchNorm2d: 'BatchNorm2d',
   Dropout2d: 'Dropout2d',
   MaxPooling2D: 'MaxPool2d',
