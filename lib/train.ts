@@ -91,6 +91,9 @@ async function trainEpoch(
   let batch = 0;
   for (const b of batches(split, opts.batchSize, order)) {
     const step = trainStep(model, optimizer, b);
+    if (!Number.isFinite(step.loss)) {
+      throw new Error(`training diverged: loss ${step.loss} at epoch ${epoch}, batch ${batch + 1} (try a smaller --lr)`);
+    }
     lossSum += step.loss * b.size;
     correct += step.correct;
     seen += b.size;

@@ -48,6 +48,14 @@ test('a corrupt IDX file in --data-dir ends with a message naming it, and writes
   assert.equal(existsSync(out), false);
 });
 
+test('a diverging run stops with a message naming the epoch and batch, and writes no model', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'mnist20k-nan-')), 'run');
+  const r = mnist20k('train', '--lr', '1e9', '--epochs', '1', '--train-samples', '2000', '--test-samples', '100', '--backend', 'wasm', '--out', out);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /training diverged: loss (NaN|-?Infinity) at epoch 1, batch \d+ \(try a smaller --lr\)/);
+  assert.equal(existsSync(out), false);
+});
+
 test('train writes a model and history that evaluate scores the same', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'mnist20k-run-')), 'run');
   const r = mnist20k('train', '--epochs', '1', '--train-samples', '1000', '--test-samples', '500', '--batch-size', '50', '--backend', 'wasm', '--out', out);
