@@ -18,7 +18,7 @@ export function learningCurves(history: History): Figure {
     { title: 'Test Accuracy (%)', values: history.map((s) => s.testAcc), color: '#9467bd' },
   ];
   const layout: Record<string, unknown> = {
-    grid: { rows: 2, columns: 2, pattern: 'independent' },
+    grid: { rows: 2, columns: 2, pattern: 'independent', ygap: 0.4 },
     height: 560,
     width: 900,
     showlegend: false,
