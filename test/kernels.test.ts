@@ -19,14 +19,14 @@ interface ConvCase {
 const rng = new Rng(2024);
 const pick = <T>(xs: T[]): T => xs[rng.int(xs.length)];
 
-/** Every combination the issue names, with randomized sizes and channel counts. */
-function convCases(): ConvCase[] {
+/** Every combination the issue names, with randomized sizes and channel counts (drawn from the given lists). */
+function convCases(inChannels = [1, 3, 8, 16], outChannels = [1, 4, 16, 32]): ConvCase[] {
   const cases: ConvCase[] = [];
   for (const batch of [1, 2 + rng.int(5)]) {
     for (const filter of [1, 3]) {
       for (const stride of [1, 2]) {
         for (const pad of ['same', 'valid', 1] as Pad[]) {
-          cases.push({ batch, filter, stride, pad, size: 5 + rng.int(10), inChannels: pick([1, 3, 8, 16]), outChannels: pick([1, 4, 16, 32]) });
+          cases.push({ batch, filter, stride, pad, size: 5 + rng.int(10), inChannels: pick(inChannels), outChannels: pick(outChannels) });
         }
       }
     }
@@ -84,6 +84,14 @@ for (const [kernel, which] of [['Conv2DBackpropFilter', 'filter'], ['Conv2DBackp
     }
   });
 }
+
+test('Conv2DBackpropFilter on wasm matches the cpu backend on the SIMD kernel channel counts (4k in, 8k out)', async () => {
+  for (const c of convCases([4, 8, 12, 16, 32], [8, 16, 24, 32])) {
+    const { inputs, attrs } = convGradients(c).filter;
+    const [wasm, cpu] = [await runOn('wasm', 'Conv2DBackpropFilter', inputs, attrs), await runOn('cpu', 'Conv2DBackpropFilter', inputs, attrs)];
+    assertClose(wasm, cpu, JSON.stringify(c));
+  }
+});
 
 test('MaxPoolGrad on wasm matches the cpu backend', async () => {
   for (const c of convCases()) {
