@@ -3,6 +3,7 @@ import { parseOptions, positiveInt, text } from '../args';
 import { backendFromEnv, describeBackend, initBackend, parseBackendChoice } from '../backend';
 import { Batch, batches, loadMnist } from '../data';
 import { buildNet } from '../model';
+import { formatProfile, profileKernels } from '../profile';
 import { Rng } from '../rng';
 import { DEFAULTS, trainStep } from '../train';
 
@@ -31,7 +32,11 @@ export async function bench(argv: string[]): Promise<void> {
   const step = (i: number): void => void trainStep(model, optimizer, pool[i % pool.length]);
 
   for (let i = 0; i < WARMUP_STEPS; i++) step(i);
-  if (o.profile) await printProfile(() => step(WARMUP_STEPS), pool[0]);
+  if (o.profile) {
+    const profiled = Math.min(steps, 10);
+    console.log(`profile, averaged over ${profiled} steps of batch ${batchSize}:`);
+    console.log(formatProfile(await profileKernels((i) => step(WARMUP_STEPS + i), { steps: profiled })));
+  }
   const start = performance.now();
   for (let i = 0; i < steps; i++) step(WARMUP_STEPS + i);
   const seconds = (performance.now() - start) / 1000;
@@ -47,22 +52,4 @@ function fullBatches(source: Iterable<Batch>, count: number): Batch[] {
     if (b.size === (pool[0]?.size ?? b.size)) pool.push(b);
   }
   return pool;
-}
-
-/** Per-kernel time of one training step, largest first. */
-async function printProfile(step: () => void, batch: Batch): Promise<void> {
-  const info = await tf.profile(step);
-  const byKernel = new Map<string, { ms: number; calls: number }>();
-  for (const k of info.kernels) {
-    if (!tf.getKernel(k.name, tf.getBackend())) continue; // op scopes (customGrad, fused ops) nest kernels listed too
-    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-    const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-    byKernel.set(k.name, { ms: entry.ms + ms, calls: entry.calls + 1 });
-  }
-  const rows = [...byKernel].sort((a, b) => b[1].ms - a[1].ms);
-  const total = rows.reduce((s, [, v]) => s + v.ms, 0);
-  console.log(`profile of one step (batch ${batch.size}), ${total.toFixed(1)} ms in kernels:`);
-  for (const [name, v] of rows) {
-    console.log(`  ${name.padEnd(24)} ${v.ms.toFixed(2).padStart(9)} ms ${((100 * v.ms) / total).toFixed(1).padStart(5)}%  ${v.calls} calls`);
-  }
 }
