@@ -1,6 +1,5 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { BackendChoice, backendFromEnv } from './backend';
-import { ROOT } from './paths';
 import { DEFAULTS } from './train';
 
 /** What the notebook runs, from environment variables so that CI and tests run a quick version of the same notebook;
@@ -14,7 +13,8 @@ export interface NotebookConfig {
   batchSize: number;
   lr: number;
   momentum: number;
-  /** Where the trained model and its history are saved (MNIST_OUT; default runs/notebook, git-ignored). */
+  /** Where the trained model and its history are saved, relative to the project's root (MNIST_OUT; default
+   *  runs/notebook, git-ignored). Kept relative so the notebook's outputs name no machine path. */
   out: string;
 }
 
@@ -28,7 +28,7 @@ export function notebookConfig(env: NodeJS.ProcessEnv = process.env): NotebookCo
     batchSize: DEFAULTS.batchSize,
     lr: DEFAULTS.lr,
     momentum: DEFAULTS.momentum,
-    out: env.MNIST_OUT ? resolve(env.MNIST_OUT) : join(ROOT, 'runs', 'notebook'),
+    out: env.MNIST_OUT || join('runs', 'notebook'),
   };
 }
 

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BackendReport } from './backend';
+import { NotebookConfig } from './config';
 import { Mnist, MnistSplit, MNIST_MEAN, MNIST_STD } from './data';
 import { LiveDisplay, showFigure, showHtml } from './display';
 import { ROOT } from './paths';
@@ -9,6 +10,7 @@ import { trainableParams } from './model';
 import { confusionHeatmap, digitGrid, learningCurves } from './plots';
 import { confusionMatrix, misclassified, predictLabels } from './predict';
 import { formatEpoch } from './progress';
+import { saveRun } from './run';
 import { frameHtml, historyFrame } from './tables';
 import { BatchProgress, History, train, TrainOptions } from './train';
 
@@ -96,6 +98,12 @@ export function headline(model: tf.LayersModel, history: History, report: Backen
     `seconds per epoch:       ${perEpoch.toFixed(1)}`,
     `backend:                 ${report.backend} on ${report.device}`,
   ].join('\n');
+}
+
+/** Saves the model and the run's history where the settings say (relative to the project's root). */
+export async function saveNotebookRun(config: NotebookConfig, model: tf.LayersModel, history: History, backend: BackendReport): Promise<void> {
+  await saveRun(resolve(ROOT, config.out), model, { backend, options: config, history });
+  console.log(`saved model.json, weights.bin and history.json to ${config.out}`);
 }
 
 function savePng(name: string, png: Buffer | undefined): void {
