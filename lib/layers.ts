@@ -14,7 +14,7 @@ export class Dropout2d extends tf.layers.Layer {
   static className = 'Dropout2d';
   readonly rate: number;
   private readonly seed?: number;
-  private readonly rng?: Rng;
+  private rng?: Rng;
 
   constructor(config: Dropout2dConfig) {
     super(config);
@@ -22,6 +22,11 @@ export class Dropout2d extends tf.layers.Layer {
     this.rate = config.rate;
     this.seed = config.seed;
     this.rng = config.seed === undefined ? undefined : new Rng(config.seed);
+  }
+
+  /** Restarts the mask generator; the training loop does this every step so that its own RNG is the only state. */
+  reseed(seed: number): void {
+    this.rng = new Rng(seed);
   }
 
   call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
@@ -37,6 +42,12 @@ export class Dropout2d extends tf.layers.Layer {
   getConfig(): tf.serialization.ConfigDict {
     return { ...super.getConfig(), rate: this.rate, ...(this.seed === undefined ? {} : { seed: this.seed }) };
   }
+}
+
+/** Reseeds every Dropout2d layer of `model` from one seed. */
+export function seedDropout(model: tf.LayersModel, seed: number): void {
+  const rng = new Rng(seed);
+  for (const layer of model.layers) if (layer instanceof Dropout2d) layer.reseed(rng.seed());
 }
 
 /** log(softmax(x)) over the last axis, as PyTorch's F.log_softmax ends the original network. */

@@ -18,10 +18,10 @@ export interface ProfileOptions {
 
 /** Runs `step(i)` for i = 0 … steps−1 under tf.profile and returns the time of each kernel of the active backend,
  *  largest first. Op scopes (customGrad, fused ops) are left out: the kernels they run are listed themselves. */
-export async function profileKernels(step: (i: number) => void, { steps = 1, byShape = false }: ProfileOptions = {}): Promise<KernelTime[]> {
+export async function profileKernels(step: (i: number) => unknown, { steps = 1, byShape = false }: ProfileOptions = {}): Promise<KernelTime[]> {
   if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`profileKernels: steps must be a positive integer, got ${steps}`);
-  const info = await tf.profile(() => {
-    for (let i = 0; i < steps; i++) step(i);
+  const info = await tf.profile(async () => {
+    for (let i = 0; i < steps; i++) await step(i);
   });
   const backend = tf.getBackend();
   const totals = new Map<string, KernelTime>();

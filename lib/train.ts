@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Batch, batches, Mnist, MnistSplit } from './data';
 import { Rng } from './rng';
+import { countCorrect, nllLoss } from './shard';
+import { defaultThreads, Trainer } from './trainer';
 
 /** One row of the learning curves. Accuracies are in percent, losses are mean negative log-likelihood. */
 export interface EpochStats {
@@ -31,6 +33,8 @@ export interface TrainOptions {
   lr: number;
   momentum: number;
   seed: number;
+  /** Shards per batch, each on its own thread (default: 2 on wasm where there are 2 cores, otherwise 1). */
+  threads?: number;
   onBatch?(progress: BatchProgress): void;
   onEpoch?(stats: EpochStats): void;
 }
@@ -43,20 +47,18 @@ export const DEFAULTS: Omit<TrainOptions, 'onBatch' | 'onEpoch'> = {
   seed: 1,
 };
 
-/** Mean negative log-likelihood of log-probabilities, as PyTorch's F.nll_loss. */
-export function nllLoss(logProbs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  return tf.neg(tf.mean(tf.sum(tf.mul(logProbs, tf.oneHot(labels, logProbs.shape[1])), 1))) as tf.Scalar;
-}
 
-/** SGD with momentum as PyTorch applies it: v = m·v + g; w -= lr·v (tfjs's momentum optimizer does the same). */
+/** Trains for `opts.epochs` epochs, testing after each. One generator, seeded once, draws each epoch's order and then
+ *  one seed per step for the dropout masks, so its state and the epoch number are all the randomness of a run. */
 export async function train(model: tf.LayersModel, data: Mnist, opts: TrainOptions): Promise<History> {
-  const optimizer = tf.train.momentum(opts.lr, opts.momentum);
+  const threads = opts.threads ?? defaultThreads(tf.getBackend());
+  const trainer = await Trainer.create(model, { lr: opts.lr, momentum: opts.momentum, shards: threads, workers: threads - 1 });
   const rng = new Rng(opts.seed);
   const history: History = [];
   try {
     for (let epoch = 1; epoch <= opts.epochs; epoch++) {
       const start = performance.now();
-      const fit = await trainEpoch(model, optimizer, data.train, rng.permutation(data.train.count), epoch, opts);
+      const fit = await trainEpoch(trainer, data.train, rng, epoch, opts);
       const score = test(model, data.test);
       const stats: EpochStats = {
         epoch,
@@ -70,19 +72,13 @@ export async function train(model: tf.LayersModel, data: Mnist, opts: TrainOptio
       opts.onEpoch?.(stats);
     }
   } finally {
-    optimizer.dispose();
+    await trainer.dispose();
   }
   return history;
 }
 
-async function trainEpoch(
-  model: tf.LayersModel,
-  optimizer: tf.Optimizer,
-  split: MnistSplit,
-  order: Uint32Array,
-  epoch: number,
-  opts: TrainOptions,
-): Promise<{ loss: number; acc: number }> {
+async function trainEpoch(trainer: Trainer, split: MnistSplit, rng: Rng, epoch: number, opts: TrainOptions): Promise<{ loss: number; acc: number }> {
+  const order = rng.permutation(split.count);
   const total = split.count;
   const nBatches = Math.ceil(total / opts.batchSize);
   let lossSum = 0;
@@ -90,7 +86,7 @@ async function trainEpoch(
   let seen = 0;
   let batch = 0;
   for (const b of batches(split, opts.batchSize, order)) {
-    const step = trainStep(model, optimizer, b);
+    const step = await trainer.step(b, rng.seed());
     if (!Number.isFinite(step.loss)) {
       throw new Error(`training diverged: loss ${step.loss} at epoch ${epoch}, batch ${batch + 1} (try a smaller --lr)`);
     }
@@ -103,22 +99,6 @@ async function trainEpoch(
     await new Promise((resolve) => setImmediate(resolve));
   }
   return { loss: lossSum / seen, acc: (100 * correct) / seen };
-}
-
-export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, b: Batch): { loss: number; correct: number } {
-  return tf.tidy(() => {
-    const x = tf.tensor4d(b.images, [b.size, 28, 28, 1]);
-    const y = tf.tensor1d(b.labels, 'int32');
-    let correct: tf.Scalar | undefined;
-    const loss = optimizer.minimize(() => {
-      const logProbs = model.apply(x, { training: true }) as tf.Tensor2D;
-      correct = tf.keep(countCorrect(logProbs, y));
-      return nllLoss(logProbs, y);
-    }, true) as tf.Scalar;
-    const result = { loss: loss.dataSync()[0], correct: correct!.dataSync()[0] };
-    correct!.dispose();
-    return result;
-  });
 }
 
 /** Mean loss and accuracy (percent) on a split, in inference mode. */
@@ -134,8 +114,4 @@ export function test(model: tf.LayersModel, split: MnistSplit, batchSize = 1000)
     });
   }
   return { loss: lossSum / split.count, acc: (100 * correct) / split.count };
-}
-
-function countCorrect(logProbs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  return tf.sum(tf.cast(tf.equal(tf.argMax(logProbs, 1), labels), 'int32'));
 }

@@ -1,11 +1,11 @@
-import * as tf from '@tensorflow/tfjs';
 import { parseOptions, positiveInt, text } from '../args';
 import { backendFromEnv, describeBackend, initBackend, parseBackendChoice } from '../backend';
 import { Batch, batches, loadMnist } from '../data';
 import { buildNet } from '../model';
 import { formatProfile, profileKernels } from '../profile';
 import { Rng } from '../rng';
-import { DEFAULTS, trainStep } from '../train';
+import { DEFAULTS } from '../train';
+import { defaultThreads, Trainer } from '../trainer';
 
 const WARMUP_STEPS = 5;
 
@@ -16,6 +16,7 @@ export async function bench(argv: string[]): Promise<void> {
     'batch-size': { type: 'string' },
     backend: { type: 'string' },
     'data-dir': { type: 'string' },
+    threads: { type: 'string' },
     profile: { type: 'boolean' },
   });
   const steps = positiveInt(o.batches, '--batches', 40);
@@ -23,25 +24,30 @@ export async function bench(argv: string[]): Promise<void> {
   const backend = o.backend === undefined ? backendFromEnv() : parseBackendChoice(String(o.backend), '--backend');
   const data = loadMnist({ dataDir: text(o['data-dir'], '--data-dir') });
   const report = await initBackend(backend);
+  const threads = positiveInt(o.threads, '--threads', defaultThreads(report.backend));
   console.log(describeBackend(report));
+  console.log(`threads: ${threads} (each batch of ${batchSize} split in ${threads})`);
 
   const model = buildNet({ seed: DEFAULTS.seed });
-  const optimizer = tf.train.momentum(DEFAULTS.lr, DEFAULTS.momentum);
+  const trainer = await Trainer.create(model, { lr: DEFAULTS.lr, momentum: DEFAULTS.momentum, shards: threads, workers: threads - 1 });
   const order = new Rng(DEFAULTS.seed).permutation(data.train.count);
   const pool = fullBatches(batches(data.train, batchSize, order), WARMUP_STEPS + steps + 1);
-  const step = (i: number): void => void trainStep(model, optimizer, pool[i % pool.length]);
+  const step = (i: number) => trainer.step(pool[i % pool.length], i);
 
-  for (let i = 0; i < WARMUP_STEPS; i++) step(i);
+  for (let i = 0; i < WARMUP_STEPS; i++) await step(i);
   if (o.profile) {
+    // tf.profile times kernels of this thread only, so the profile is of the whole batch on one thread.
     const profiled = Math.min(steps, 10);
-    console.log(`profile, averaged over ${profiled} steps of batch ${batchSize}:`);
-    console.log(formatProfile(await profileKernels((i) => step(WARMUP_STEPS + i), { steps: profiled })));
+    const single = await Trainer.create(model, { lr: DEFAULTS.lr, momentum: DEFAULTS.momentum, shards: 1, workers: 0 });
+    console.log(`profile, averaged over ${profiled} steps of batch ${batchSize} on one thread:`);
+    console.log(formatProfile(await profileKernels((i) => single.step(pool[i % pool.length], i), { steps: profiled })));
+    await single.dispose();
   }
   const start = performance.now();
-  for (let i = 0; i < steps; i++) step(WARMUP_STEPS + i);
+  for (let i = 0; i < steps; i++) await step(WARMUP_STEPS + i);
   const seconds = (performance.now() - start) / 1000;
   console.log(`train: ${((steps * batchSize) / seconds).toFixed(1)} img/s, ${((1000 * seconds) / steps).toFixed(1)} ms/step (${report.backend})`);
-  optimizer.dispose();
+  await trainer.dispose();
   model.dispose();
 }
 
