@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels } from '../lib/kernels';
 import { Rng } from '../lib/rng';
+import { assertClose } from './assertClose';
 
 type Pad = 'same' | 'valid' | number;
 interface ConvCase {
@@ -48,13 +49,6 @@ async function runOn(backend: string, kernel: string, inputs: Record<string, [Fl
   const values = out.dataSync() as Float32Array;
   out.dispose();
   return values;
-}
-
-function assertClose(actual: Float32Array, expected: Float32Array, what: string): void {
-  assert.equal(actual.length, expected.length, what);
-  const scale = Math.max(1, ...Array.from(expected, Math.abs));
-  const worst = actual.reduce((m, v, i) => Math.max(m, Math.abs(v - expected[i])), 0);
-  assert.ok(worst <= 1e-4 * scale, `${what}: max difference ${worst} (scale ${scale})`);
 }
 
 before(() => {

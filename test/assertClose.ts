@@ -1,0 +1,13 @@
+import assert from 'node:assert/strict';
+
+/** Asserts every value is within 1e-4 of the expected one, relative to the largest expected magnitude (at least 1). */
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
+  assert.equal(actual.length, expected.length, what);
+  const scale = Math.max(1, ...Array.from(expected, Math.abs));
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const d = Math.abs(actual[i] - expected[i]);
+    worst = Number.isNaN(d) ? Infinity : Math.max(worst, d);
+  }
+  assert.ok(worst <= 1e-4 * scale, `${what}: max difference ${worst} (scale ${scale})`);
+}
