@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { channelKernelApplies } from './kernels/channelOps';
 
 interface BatchNorm2dConfig {
   /** PyTorch's momentum: the weight of the new batch in the running statistics (0.1). */
@@ -62,36 +63,66 @@ export class BatchNorm2d extends tf.layers.Layer {
   }
 }
 
+/** One training-mode forward pass: the output, the batch statistics, what the gradient needs, and the gradient. */
+interface Pass {
+  y: tf.Tensor4D;
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+  saved: tf.Tensor[];
+  grad(dy: tf.Tensor4D, saved: tf.Tensor[]): tf.Tensor[];
+}
+
 /** Batch normalisation with the batch's own statistics, differentiable in x, gamma and beta; also returns the
- *  (biased) batch mean and variance, kept for the caller to dispose. */
+ *  (biased) batch mean and variance, kept for the caller to dispose. On wasm it runs our two kernels (two passes each
+ *  way, lib/kernels/batchNorm2d.ts); elsewhere the same arithmetic as tf ops. */
 function normaliseBatch(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number) {
+  const pass = channelKernelApplies('BatchNorm2dTraining', x) ? byKernels : byOps;
   let mean!: tf.Tensor1D;
   let variance!: tf.Tensor1D;
   const forward = tf.customGrad((xIn, gammaIn, betaIn, save) => {
-    const [xs, g, b] = [xIn as tf.Tensor4D, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D];
-    mean = tf.keep(tf.mean(xs, [0, 1, 2]));
-    const centred = tf.sub(xs, mean);
-    variance = tf.keep(tf.mean(tf.square(centred), [0, 1, 2]));
-    const invStd = tf.rsqrt(tf.add(variance, epsilon));
-    const normalised = tf.mul(centred, invStd);
-    (save as tf.GradSaveFunc)([normalised, invStd, g]);
-    return {
-      value: tf.add(tf.mul(normalised, g), b),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [xHat, inv, gam] = saved;
-        const grad = dy as tf.Tensor4D;
-        const count = grad.size / grad.shape[3];
-        const dBeta = tf.sum(grad, [0, 1, 2]);
-        const dGamma = tf.sum(tf.mul(grad, xHat), [0, 1, 2]);
-        // dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂))
-        const dx = tf.mul(
-          tf.sub(tf.sub(grad, tf.div(dBeta, count)), tf.mul(xHat, tf.div(dGamma, count))),
-          tf.mul(gam, inv),
-        );
-        return [dx, dGamma, dBeta];
-      },
-    };
+    const p = pass(xIn as tf.Tensor4D, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D, epsilon);
+    mean = tf.keep(p.mean);
+    variance = tf.keep(p.variance);
+    (save as tf.GradSaveFunc)(p.saved);
+    return { value: p.y, gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => p.grad(dy as tf.Tensor4D, saved) };
   });
   const y = forward(x, gamma, beta) as tf.Tensor4D;
   return { y, mean, variance };
+}
+
+function byKernels(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): Pass {
+  const [y, mean, variance] = tf.engine().runKernel('BatchNorm2dTraining', { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+  return {
+    y: y as tf.Tensor4D,
+    mean: mean as tf.Tensor1D,
+    variance: variance as tf.Tensor1D,
+    saved: [x, mean, variance, gamma],
+    grad: (dy, [xs, mu, v, g]) =>
+      tf.engine().runKernel('BatchNorm2dTrainingGrad', { dy, x: xs, mean: mu, variance: v, gamma: g }, { epsilon }) as tf.Tensor[],
+  };
+}
+
+function byOps(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): Pass {
+  const mean = tf.mean(x, [0, 1, 2]) as tf.Tensor1D;
+  const centred = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(centred), [0, 1, 2]) as tf.Tensor1D;
+  const invStd = tf.rsqrt(tf.add(variance, epsilon));
+  const normalised = tf.mul(centred, invStd);
+  return {
+    y: tf.add(tf.mul(normalised, gamma), beta),
+    mean,
+    variance,
+    saved: [normalised, invStd, gamma],
+    grad: (grad, [xHat, inv, gam]) => {
+      const count = grad.size / grad.shape[3];
+      const dBeta = tf.sum(grad, [0, 1, 2]);
+      const dGamma = tf.sum(tf.mul(grad, xHat), [0, 1, 2]);
+      // dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂))
+      const dx = tf.mul(
+        tf.sub(tf.sub(grad, tf.div(dBeta, count)), tf.mul(xHat, tf.div(dGamma, count))),
+        tf.mul(gam, inv),
+      );
+      return [dx, dGamma, dBeta];
+    },
+  };
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { BatchNorm2d } from './batchnorm';
+import { scaleChannelsOp } from './kernels/scaleChannels';
 import { Rng } from './rng';
 
 interface Dropout2dConfig {
@@ -35,7 +36,7 @@ export class Dropout2d extends tf.layers.Layer {
     return tf.tidy(() => {
       const [n, , , c] = x.shape;
       const keep = tf.step(tf.sub(tf.randomUniform([n, 1, 1, c], 0, 1, 'float32', this.rng?.seed()), this.rate));
-      return tf.mul(x, tf.mul(keep, 1 / (1 - this.rate)));
+      return scaleChannelsOp(x as tf.Tensor4D, tf.mul(keep, 1 / (1 - this.rate)));
     });
   }
 

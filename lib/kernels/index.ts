@@ -1,19 +1,29 @@
 import * as tf from '@tensorflow/tfjs';
+import { batchNorm2dTraining, batchNorm2dTrainingGrad } from './batchNorm2d';
 import { conv2DBackpropFilter } from './conv2dBackpropFilter';
 import { makeConv2DBackpropInput } from './conv2dBackpropInput';
 import { identity } from './identity';
 import { maxPoolGrad } from './maxPoolGrad';
+import { reluGrad, reluGradient } from './reluGrad';
+import { scaleChannels, scaleChannelsGrad } from './scaleChannels';
 
 /** The stock kernels we replace, kept for the cases our versions hand back (e.g. strides other than 1). */
 const stock = new Map<string, tf.KernelConfig>();
 const stockKernel = (name: string): tf.KernelFunc => (args) => stock.get(name)!.kernelFunc(args);
 
 const OURS: Record<string, tf.KernelFunc> = {
+  BatchNorm2dTraining: batchNorm2dTraining as unknown as tf.KernelFunc,
+  BatchNorm2dTrainingGrad: batchNorm2dTrainingGrad as unknown as tf.KernelFunc,
   Conv2DBackpropFilter: conv2DBackpropFilter as unknown as tf.KernelFunc,
   Conv2DBackpropInput: makeConv2DBackpropInput(stockKernel('Conv2DBackpropInput')),
   Identity: identity as unknown as tf.KernelFunc,
   MaxPoolGrad: maxPoolGrad as unknown as tf.KernelFunc,
+  ReluGrad: reluGrad as unknown as tf.KernelFunc,
+  ScaleChannels: scaleChannels as unknown as tf.KernelFunc,
 };
+
+/** tfjs's own Relu gradient, which ours falls back to off wasm. */
+let stockReluGrad: tf.GradConfig | undefined;
 
 /** Gives the wasm backend the kernels it needs to train a conv net, replacing stock ones where ours are faster.
  *  Safe to call again (a notebook cell rerun): registration is checked per kernel. */
@@ -28,4 +38,7 @@ export function registerWasmTrainingKernels(): void {
     // The stock kernel's setup (binding its WebAssembly function) must still run when the backend starts.
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc, setupFunc: stock.get(kernelName)?.setupFunc });
   }
+  tf.registerGradient(scaleChannelsGrad);
+  stockReluGrad ??= tf.getGradient('Relu');
+  tf.registerGradient(reluGradient(stockReluGrad!));
 }

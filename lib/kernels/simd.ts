@@ -15,7 +15,7 @@ const FILTER_GRAD_WASM =
   'ICJBAXRqICf9CwQAIB0gIkEBdGogKP0LBBAgHSAiQQNsaiAp/QsEACAdICJBA2xqICr9CwQQIBVBCGoiFSAJSA0ACyAUQQRqIhQg' +
   'BkgNAAsLIBNBAWoiEyALSA0ACwsgEkEBaiISIApIDQALIBFBAWoiESAHSA0ACyAQQQFqIhAgA0gNAAsL';
 
-/** Our own WebAssembly SIMD kernels, running on the wasm backend's memory so they read and write its tensors in place. */
+/** Our own WebAssembly SIMD filter gradient, running on the wasm backend's memory so it reads and writes its tensors in place. */
 export interface SimdKernels {
   filterGrad(x: number, dy: number, dw: number, ...dims: number[]): void;
 }
@@ -27,17 +27,21 @@ interface WebAssemblyApi {
 }
 const { Module, Instance } = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
-const instances = new WeakMap<object, SimdKernels>();
+const instances = new WeakMap<object, Map<string, unknown>>();
+
+/** Instantiates a module (base64 bytes) on the backend's memory, once per memory. */
+export function instantiate<T>(backend: BackendWasm, bytes: string): T {
+  const memory = (backend.wasm as unknown as { asm: { memory: object } }).asm.memory;
+  const modules = instances.get(memory) ?? new Map<string, unknown>();
+  instances.set(memory, modules);
+  if (!modules.has(bytes)) {
+    modules.set(bytes, new Instance(new Module(Buffer.from(bytes, 'base64')), { env: { memory } }).exports);
+  }
+  return modules.get(bytes) as T;
+}
 
 export function simdKernels(backend: BackendWasm): SimdKernels {
-  const memory = (backend.wasm as unknown as { asm: { memory: object } }).asm.memory;
-  let kernels = instances.get(memory);
-  if (!kernels) {
-    const module = new Module(Buffer.from(FILTER_GRAD_WASM, 'base64'));
-    kernels = new Instance(module, { env: { memory } }).exports as unknown as SimdKernels;
-    instances.set(memory, kernels);
-  }
-  return kernels;
+  return instantiate<SimdKernels>(backend, FILTER_GRAD_WASM);
 }
 
 /** Where a tensor's values start in the backend's memory, in bytes. */
