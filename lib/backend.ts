@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { registerWasmTrainingKernels } from './kernels';
+import { defaultThreads } from './trainer';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -10,6 +11,8 @@ export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 export interface BackendReport {
   backend: string;
   device: string;
+  /** Threads that training uses by default (see defaultThreads). */
+  threads: number;
   notes: string[];
 }
 
@@ -46,19 +49,20 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
   if (choice === 'auto' || choice === 'wasm') {
     try {
       await useWasm();
-      return { backend: 'wasm', device: 'CPU (WebAssembly, SIMD, one thread)', notes };
+      return { backend: 'wasm', device: 'CPU (WebAssembly, SIMD)', threads: defaultThreads('wasm'), notes };
     } catch (e) {
       if (choice === 'wasm') throw new Error(`--backend wasm: ${firstLine(e)}`);
       notes.push(`wasm: ${firstLine(e)}`);
     }
   }
   await activate('cpu');
-  return { backend: 'cpu', device: 'CPU (plain JavaScript)', notes };
+  return { backend: 'cpu', device: 'CPU (plain JavaScript)', threads: 1, notes };
 }
 
 export function describeBackend(report: BackendReport): string {
   const skipped = report.notes.length ? `\n  skipped: ${report.notes.join('\n  skipped: ')}` : '';
-  return `backend: ${report.backend} on ${report.device}${skipped}`;
+  const threads = report.threads > 1 ? `, training on ${report.threads} threads` : '';
+  return `backend: ${report.backend} on ${report.device}${threads}${skipped}`;
 }
 
 async function tryNative(notes: string[]): Promise<BackendReport | undefined> {
@@ -71,9 +75,9 @@ async function tryNative(notes: string[]): Promise<BackendReport | undefined> {
     }
     await activate('tensorflow');
     const native = tf.backend() as unknown as NativeBackend;
-    if (native.isUsingGpuDevice) return { backend: 'tensorflow', device: 'GPU (CUDA)', notes };
+    if (native.isUsingGpuDevice) return { backend: 'tensorflow', device: 'GPU (CUDA)', threads: 1, notes };
     if (native.isGPUPackage) notes.push(`${pkg}: no usable GPU (${missingCudaLibraries().join(', ') || 'no CUDA device'}), runs on CPU`);
-    return { backend: 'tensorflow', device: 'CPU (native TensorFlow)', notes };
+    return { backend: 'tensorflow', device: 'CPU (native TensorFlow)', threads: 1, notes };
   }
   return undefined;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BackendChoice } from './backend';
 import { Batch } from './data';
@@ -17,7 +17,8 @@ export interface TrainerOptions {
   workers: number;
 }
 
-/** Threads worth using on this backend: wasm runs one thread per instance, native TensorFlow is threaded itself. */
+/** Threads worth training on: a wasm instance runs one thread, so training splits each batch over up to two of them;
+ *  native TensorFlow and the cpu backend get one, native TensorFlow being threaded itself. */
 export function defaultThreads(backend: string): number {
   return backend === 'wasm' ? Math.min(2, availableParallelism()) : 1;
 }

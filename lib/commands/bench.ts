@@ -5,7 +5,7 @@ import { buildNet } from '../model';
 import { formatProfile, profileKernels } from '../profile';
 import { Rng } from '../rng';
 import { DEFAULTS } from '../train';
-import { defaultThreads, Trainer } from '../trainer';
+import { Trainer } from '../trainer';
 
 const WARMUP_STEPS = 5;
 
@@ -24,9 +24,9 @@ export async function bench(argv: string[]): Promise<void> {
   const backend = o.backend === undefined ? backendFromEnv() : parseBackendChoice(String(o.backend), '--backend');
   const data = loadMnist({ dataDir: text(o['data-dir'], '--data-dir') });
   const report = await initBackend(backend);
-  const threads = positiveInt(o.threads, '--threads', defaultThreads(report.backend));
+  const threads = positiveInt(o.threads, '--threads', report.threads);
   console.log(describeBackend(report));
-  console.log(`threads: ${threads} (each batch of ${batchSize} split in ${threads})`);
+  if (threads !== report.threads) console.log(`threads: ${threads}`);
 
   const model = buildNet({ seed: DEFAULTS.seed });
   const trainer = await Trainer.create(model, { lr: DEFAULTS.lr, momentum: DEFAULTS.momentum, shards: threads, workers: threads - 1 });
