@@ -28,7 +28,9 @@ export function positiveInt(value: string | boolean | undefined, flag: string, f
   return n;
 }
 
-export function positiveNumber(value: string | boolean | undefined, flag: string, fallback: number): number {
+export function positiveNumber(value: string | boolean | undefined, flag: string, fallback: number): number;
+export function positiveNumber(value: string | boolean | undefined, flag: string): number | undefined;
+export function positiveNumber(value: string | boolean | undefined, flag: string, fallback?: number): number | undefined {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n) || n <= 0) {
@@ -37,8 +39,8 @@ export function positiveNumber(value: string | boolean | undefined, flag: string
   return n;
 }
 
-export function nonNegativeInt(value: string | boolean | undefined, flag: string, fallback: number): number {
-  return value === '0' ? 0 : positiveInt(value, flag, fallback);
+export function nonNegativeInt(value: string | boolean | undefined, flag: string): number | undefined {
+  return value === '0' ? 0 : positiveInt(value, flag);
 }
 
 export function text(value: string | boolean | undefined, flag: string): string | undefined {

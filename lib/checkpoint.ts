@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BackendChoice } from './backend';
 import { atomicWrite } from './io';
 import { decodeTensors, encodeTensors, SavedTensor } from './saved-tensor';
-import { History } from './train';
+import { LoopState } from './train';
 
 export const CHECKPOINT_FILE = 'checkpoint.json';
 const FORMAT = 'mnist20k-checkpoint/1';
@@ -18,15 +19,9 @@ export interface RunSettings {
   trainSamples?: number;
   testSamples?: number;
   dataDir?: string;
-  backend: string;
-}
-
-/** Where the epoch loop stands after `epoch` finished epochs: with the weights, all a run needs to go on. */
-export interface LoopState {
-  epoch: number;
-  /** The loop's Rng state: it draws each epoch's permutation and each step's dropout seed. */
-  rngState: number;
-  history: History;
+  backend: BackendChoice;
+  /** Shards per batch: they fix the numerics (BatchNorm statistics per shard), so a resumed run keeps them. */
+  threads: number;
 }
 
 export interface Checkpoint extends LoopState {

@@ -11,8 +11,9 @@ const USAGE = `usage: mnist20k <command> [flags]
 commands:
   summary                      print the network's layer table (torchsummary format)
   train [--epochs N] [--batch-size N] [--lr X] [--momentum X] [--seed N] [--backend B]
-        [--train-samples N] [--test-samples N] [--data-dir D] [--out DIR]
-                               train, then write DIR/model.json, DIR/weights.bin, DIR/history.json
+        [--train-samples N] [--test-samples N] [--data-dir D] [--out DIR] [--resume]
+                               train with DIR/checkpoint.json after every epoch, then write DIR/model.json,
+                               DIR/weights.bin, DIR/history.json; --resume continues DIR's checkpoint
   evaluate --model DIR [--data-dir D] [--test-samples N] [--backend B] [--json]
                                test loss and accuracy of a saved model
   bench [--batches N] [--batch-size N] [--backend B] [--profile]
@@ -50,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     console.error(`mnist20k ${name}: ${verbose && e instanceof Error ? e.stack : (e as Error).message ?? e}`);
-    return 1;
+    return (e as { exitCode?: number }).exitCode ?? 1;
   }
 }
 

@@ -15,10 +15,15 @@ export class TerminalProgress {
   };
 
   onEpoch = (s: EpochStats): void => {
-    this.bar?.stop();
-    this.bar = undefined;
+    this.stop();
     console.log(formatEpoch(s));
   };
+
+  /** Ends the current bar, if any (the run ended mid-epoch). */
+  stop(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
 
   private start(p: BatchProgress): void {
     this.epochStart = performance.now();

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { BackendReport } from './backend';
+import { atomicWrite } from './io';
 import { saveModel } from './model';
 import { History } from './train';
 
@@ -12,18 +12,9 @@ export interface RunRecord {
   history: History;
 }
 
-/** Writes DIR/model.json, DIR/weights.bin and DIR/history.json. Everything goes to a sibling temporary folder first
- *  and is swapped in at the end, so a failure leaves no half-written run behind. */
+/** Writes DIR/model.json, DIR/weights.bin and DIR/history.json, each replaced atomically, so a reader never sees half
+ *  a file; the run's checkpoint and lock in the same folder stay. */
 export async function saveRun(dir: string, model: tf.LayersModel, record: RunRecord): Promise<void> {
-  const tmp = join(dirname(dir), `.${Date.now()}-${process.pid}.tmp`);
-  mkdirSync(tmp, { recursive: true });
-  try {
-    await saveModel(model, tmp);
-    writeFileSync(join(tmp, 'history.json'), JSON.stringify(record, null, 2) + '\n');
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  await saveModel(model, dir);
+  atomicWrite(join(dir, 'history.json'), JSON.stringify(record, null, 2) + '\n');
 }

@@ -27,6 +27,15 @@ export interface BatchProgress {
   acc: number;
 }
 
+/** Where the epoch loop stands after `epoch` finished epochs; with the weights and the momentum, all a run needs to go
+ *  on as if it had never stopped. */
+export interface LoopState {
+  epoch: number;
+  /** The loop's Rng state: it draws each epoch's order and each step's dropout seed. */
+  rngState: number;
+  history: History;
+}
+
 export interface TrainOptions {
   epochs: number;
   batchSize: number;
@@ -35,11 +44,15 @@ export interface TrainOptions {
   seed: number;
   /** Shards per batch, each on its own thread (default: 2 on wasm where there are 2 cores, otherwise 1). */
   threads?: number;
+  /** Continues a run after `start.epoch` epochs; `restore` puts that epoch's weights and momentum in place. */
+  start?: LoopState & { restore(optimizer: tf.Optimizer): Promise<void> };
+  /** Awaited after each epoch, before onEpoch, with what a checkpoint needs besides the model. */
+  onCheckpoint?(state: LoopState, optimizer: tf.Optimizer): Promise<void>;
   onBatch?(progress: BatchProgress): void;
   onEpoch?(stats: EpochStats): void;
 }
 
-export const DEFAULTS: Omit<TrainOptions, 'onBatch' | 'onEpoch'> = {
+export const DEFAULTS: Omit<TrainOptions, 'start' | 'onCheckpoint' | 'onBatch' | 'onEpoch'> = {
   epochs: 20,
   batchSize: 128,
   lr: 0.01,
@@ -47,16 +60,16 @@ export const DEFAULTS: Omit<TrainOptions, 'onBatch' | 'onEpoch'> = {
   seed: 1,
 };
 
-
 /** Trains for `opts.epochs` epochs, testing after each. One generator, seeded once, draws each epoch's order and then
  *  one seed per step for the dropout masks, so its state and the epoch number are all the randomness of a run. */
 export async function train(model: tf.LayersModel, data: Mnist, opts: TrainOptions): Promise<History> {
   const threads = opts.threads ?? defaultThreads(tf.getBackend());
   const trainer = await Trainer.create(model, { lr: opts.lr, momentum: opts.momentum, shards: threads, workers: threads - 1 });
-  const rng = new Rng(opts.seed);
-  const history: History = [];
+  const rng = new Rng(opts.start?.rngState ?? opts.seed);
+  const history: History = [...(opts.start?.history ?? [])];
   try {
-    for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+    await opts.start?.restore(trainer.optimizer);
+    for (let epoch = (opts.start?.epoch ?? 0) + 1; epoch <= opts.epochs; epoch++) {
       const start = performance.now();
       const fit = await trainEpoch(trainer, data.train, rng, epoch, opts);
       const score = test(model, data.test);
@@ -69,6 +82,7 @@ export async function train(model: tf.LayersModel, data: Mnist, opts: TrainOptio
         seconds: (performance.now() - start) / 1000,
       };
       history.push(stats);
+      await opts.onCheckpoint?.({ epoch, rngState: rng.getState(), history }, trainer.optimizer);
       opts.onEpoch?.(stats);
     }
   } finally {

@@ -5,10 +5,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../lib/backend';
-import { CHECKPOINT_FILE, LoopState, readCheckpoint, restoreCheckpoint, RunSettings, saveCheckpoint } from '../lib/checkpoint';
+import { CHECKPOINT_FILE, readCheckpoint, restoreCheckpoint, RunSettings, saveCheckpoint } from '../lib/checkpoint';
 import { buildNet } from '../lib/model';
+import { LoopState } from '../lib/train';
+import { disposeMomentum } from '../lib/trainer';
 
-const settings: RunSettings = { epochs: 3, batchSize: 8, lr: 0.01, momentum: 0.9, seed: 1, backend: 'wasm' };
+const settings: RunSettings = { epochs: 3, batchSize: 8, lr: 0.01, momentum: 0.9, seed: 1, backend: 'wasm', threads: 1 };
 const state: LoopState = { epoch: 1, rngState: 12345, history: [{ epoch: 1, trainLoss: 1, trainAcc: 50, testLoss: 1, testAcc: 50, seconds: 1 }] };
 const x = tf.tidy(() => tf.randomNormal([8, 28, 28, 1], 0, 1, 'float32', 3));
 
@@ -43,8 +45,8 @@ test('a restored model and optimizer take the same next step as the originals: w
   assert.deepEqual(values(copy.getWeights()), values(model.getWeights()), 'momentum restored: the third step agrees too');
   model.dispose();
   copy.dispose();
-  optimizer.dispose();
-  copyOptimizer.dispose();
+  disposeMomentum(optimizer);
+  disposeMomentum(copyOptimizer);
 });
 
 test('saving leaks no tensors', async () => {
@@ -55,7 +57,7 @@ test('saving leaks no tensors', async () => {
   for (let i = 0; i < 3; i++) await saveCheckpoint(dir, model, optimizer, settings, state);
   assert.equal(tf.memory().numTensors, before);
   model.dispose();
-  optimizer.dispose();
+  disposeMomentum(optimizer);
 });
 
 test('NaN weights are never written: the last good checkpoint stays as it was', async () => {
@@ -70,7 +72,7 @@ test('NaN weights are never written: the last good checkpoint stays as it was', 
     /^Error: epoch 2: weight .*kernel holds NaN at index 0: not saving a diverged model$/);
   assert.equal(readFileSync(join(dir, CHECKPOINT_FILE), 'utf8'), good);
   model.dispose();
-  optimizer.dispose();
+  disposeMomentum(optimizer);
 });
 
 test('a damaged checkpoint is refused with a message naming the file', () => {

@@ -1,12 +1,25 @@
 import { join, resolve } from 'node:path';
 import { nonNegativeInt, parseOptions, positiveInt, positiveNumber, text } from '../args';
-import { backendFromEnv, describeBackend, initBackend, parseBackendChoice } from '../backend';
+import { backendFromEnv, BackendChoice, describeBackend, initBackend, parseBackendChoice } from '../backend';
+import { RunSettings } from '../checkpoint';
 import { loadMnist } from '../data';
+import { StopOnSignal } from '../interrupt';
+import { lockRunDir } from '../lock';
 import { buildNet } from '../model';
 import { TerminalProgress } from '../progress';
+import { planRun, RunStopped, SettingNames, trainCheckpointed } from '../resume';
 import { saveRun } from '../run';
-import { DEFAULTS, train } from '../train';
+import { DEFAULTS } from '../train';
+import { defaultThreads } from '../trainer';
 
+const NAMES: SettingNames = {
+  epochs: '--epochs', batchSize: '--batch-size', lr: '--lr', momentum: '--momentum', seed: '--seed',
+  trainSamples: '--train-samples', testSamples: '--test-samples', dataDir: '--data-dir', backend: '--backend',
+  threads: 'the shard count (threads)', out: '--out', resume: '--resume',
+};
+
+/** Trains into --out: a checkpoint after every epoch, the model and history at the end. --resume continues the
+ *  checkpoint's run; Ctrl-C stops after the current batch and says how to resume. */
 export async function trainCommand(argv: string[]): Promise<void> {
   const o = parseOptions(argv, {
     epochs: { type: 'string' },
@@ -19,37 +32,81 @@ export async function trainCommand(argv: string[]): Promise<void> {
     'test-samples': { type: 'string' },
     'data-dir': { type: 'string' },
     out: { type: 'string' },
+    resume: { type: 'boolean' },
   });
-  const opts = {
-    epochs: positiveInt(o.epochs, '--epochs', DEFAULTS.epochs),
-    batchSize: positiveInt(o['batch-size'], '--batch-size', DEFAULTS.batchSize),
-    lr: positiveNumber(o.lr, '--lr', DEFAULTS.lr),
-    momentum: momentumValue(o.momentum),
-    seed: nonNegativeInt(o.seed, '--seed', DEFAULTS.seed),
-  };
-  const out = resolve(text(o.out, '--out') ?? join('runs', 'latest'));
-  const backend = o.backend === undefined ? backendFromEnv() : parseBackendChoice(String(o.backend), '--backend');
-  const data = loadMnist({
-    dataDir: text(o['data-dir'], '--data-dir'),
-    trainSamples: positiveInt(o['train-samples'], '--train-samples'),
-    testSamples: positiveInt(o['test-samples'], '--test-samples'),
-  });
-
-  const report = await initBackend(backend);
-  console.log(describeBackend(report));
-  console.log(`data: ${data.train.count} train, ${data.test.count} test images; ` +
-    `epochs ${opts.epochs}, batch ${opts.batchSize}, lr ${opts.lr}, momentum ${opts.momentum}, seed ${opts.seed}`);
-  const model = buildNet({ seed: opts.seed });
-  const progress = new TerminalProgress();
-  const history = await train(model, data, { ...opts, onBatch: progress.onBatch, onEpoch: progress.onEpoch });
-
-  await saveRun(out, model, { backend: report, options: opts, history });
-  console.log(`saved model and history to ${out}`);
-  model.dispose();
+  const given = givenSettings(o);
+  const outArg = text(o.out, '--out') ?? join('runs', 'latest');
+  const out = resolve(outArg);
+  const lock = lockRunDir(out, '--out');
+  try {
+    const plan = planRun(out, { ...DEFAULTS, backend: backendFromEnv(), ...given }, given, Boolean(o.resume), NAMES);
+    const data = loadMnist(plan.settings);
+    const report = await initBackend(plan.settings.backend);
+    const settings: RunSettings = {
+      ...plan.settings,
+      backend: report.backend as BackendChoice,
+      threads: plan.settings.threads ?? defaultThreads(report.backend),
+    };
+    console.log(describeBackend(report));
+    console.log(`data: ${data.train.count} train, ${data.test.count} test images; epochs ${settings.epochs}, batch ${settings.batchSize}, ` +
+      `lr ${settings.lr}, momentum ${settings.momentum}, seed ${settings.seed}` +
+      (plan.checkpoint ? `; resuming after epoch ${plan.checkpoint.epoch} from ${outArg}` : ''));
+    const model = buildNet({ seed: settings.seed });
+    const progress = new TerminalProgress();
+    const stop = new StopOnSignal();
+    try {
+      const history = await trainCheckpointed(model, data, out, settings, plan.checkpoint, {
+        onBatch(p) {
+          progress.onBatch(p);
+          stop.check(`at epoch ${p.epoch}, batch ${p.batch} of ${p.batches}`);
+        },
+        onEpoch(s) {
+          progress.onEpoch(s);
+          if (s.epoch < settings.epochs) stop.check(`after epoch ${s.epoch}`);
+        },
+      });
+      await saveRun(out, model, { backend: report, options: settings, history });
+      console.log(`saved model and history to ${outArg}`);
+    } catch (e) {
+      throw e instanceof RunStopped ? withResumeCommand(e, outArg) : e;
+    } finally {
+      progress.stop();
+      stop.dispose();
+      model.dispose();
+    }
+  } finally {
+    lock.release();
+  }
 }
 
-function momentumValue(value: string | boolean | undefined): number {
-  const m = positiveNumber(value, '--momentum', DEFAULTS.momentum);
-  if (m >= 1) throw new Error(`--momentum: expected a value below 1, got '${value}'`);
+/** The settings given on the command line, and only those: a resumed run takes the rest from its checkpoint. */
+function givenSettings(o: ReturnType<typeof parseOptions>): Partial<RunSettings> {
+  const all: Partial<RunSettings> = {
+    epochs: positiveInt(o.epochs, '--epochs'),
+    batchSize: positiveInt(o['batch-size'], '--batch-size'),
+    lr: positiveNumber(o.lr, '--lr'),
+    momentum: momentumValue(o.momentum),
+    seed: nonNegativeInt(o.seed, '--seed'),
+    trainSamples: positiveInt(o['train-samples'], '--train-samples'),
+    testSamples: positiveInt(o['test-samples'], '--test-samples'),
+    dataDir: text(o['data-dir'], '--data-dir'),
+    backend: o.backend === undefined ? undefined : parseBackendChoice(String(o.backend), '--backend'),
+  };
+  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
+}
+
+function momentumValue(value: string | boolean | undefined): number | undefined {
+  const m = positiveNumber(value, '--momentum');
+  if (m !== undefined && m >= 1) throw new Error(`--momentum: expected a value below 1, got '${value}'`);
   return m;
+}
+
+/** The stop message, with the exact command that goes on from the last checkpoint; a signal's exit code is kept. */
+function withResumeCommand(e: RunStopped, outArg: string): Error {
+  const command = e.checkpointEpoch ? `; resume with: npx mnist20k train --resume --out ${shellQuote(outArg)}` : '';
+  return Object.assign(new Error(e.message + command), { exitCode: (e.cause as { exitCode?: number }).exitCode });
+}
+
+function shellQuote(s: string): string {
+  return /^[\w./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
