@@ -44,7 +44,11 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
     const buffers = manifest.flatMap((group) => group.paths.map((p) => readWeights(join(dir, p))));
     return [specs, tf.io.CompositeArrayBuffer.join(buffers)];
   });
-  return tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  try {
+    return await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  } catch (e) {
+    throw new Error(`${dir}: model.json and its weights do not make a model (${(e as Error).message.split('\n')[0]})`);
+  }
 }
 
 function readWeights(file: string): ArrayBuffer {
