@@ -16,6 +16,8 @@ export interface NotebookConfig {
   /** Where the trained model and its history are saved, relative to the project's root (MNIST_OUT; default
    *  runs/notebook, git-ignored). Kept relative so the notebook's outputs name no machine path. */
   out: string;
+  /** MNIST_RESUME=1: continue the checkpoint in `out` instead of starting afresh. */
+  resume: boolean;
 }
 
 export function notebookConfig(env: NodeJS.ProcessEnv = process.env): NotebookConfig {
@@ -29,7 +31,14 @@ export function notebookConfig(env: NodeJS.ProcessEnv = process.env): NotebookCo
     lr: DEFAULTS.lr,
     momentum: DEFAULTS.momentum,
     out: env.MNIST_OUT || join('runs', 'notebook'),
+    resume: envSwitch(env, 'MNIST_RESUME'),
   };
+}
+
+function envSwitch(env: NodeJS.ProcessEnv, name: string): boolean {
+  const value = env[name] ?? '';
+  if (!['', '0', '1'].includes(value)) throw new Error(`${name}: expected 1 or 0, got '${value}'`);
+  return value === '1';
 }
 
 function envInt(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {

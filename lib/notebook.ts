@@ -3,20 +3,20 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BackendReport } from './backend';
 import { NotebookConfig } from './config';
-import { Mnist, MnistSplit, MNIST_MEAN, MNIST_STD } from './data';
-import { LiveDisplay, showFigure, showHtml } from './display';
+import { MnistSplit, MNIST_MEAN, MNIST_STD } from './data';
+import { showFigure, showHtml } from './display';
 import { ROOT } from './paths';
 import { trainableParams } from './model';
 import { confusionHeatmap, digitGrid, learningCurves } from './plots';
 import { confusionMatrix, misclassified, predictLabels } from './predict';
-import { formatEpoch } from './progress';
 import { saveRun } from './run';
 import { frameHtml, historyFrame } from './tables';
-import { BatchProgress, History, train, TrainOptions } from './train';
+import { History } from './train';
+
+export { trainLive } from './live';
 
 /** Where a run refreshes the README's pictures (tests point MNIST_IMAGES_DIR elsewhere). */
 const imagesDir = (): string => process.env.MNIST_IMAGES_DIR || join(ROOT, 'images');
-const PROGRESS_EVERY_MS = 250;
 
 /** A grid of the first training digits with their labels, and the normalisation the network sees. */
 export async function showSamples(split: MnistSplit, count = 20): Promise<void> {
@@ -26,41 +26,6 @@ export async function showSamples(split: MnistSplit, count = 20): Promise<void> 
   const normalised = meanStd(split.images, 1);
   console.log(`pixels / 255: mean ${raw.mean.toFixed(4)}, std ${raw.std.toFixed(4)}  (the original uses ${MNIST_MEAN}, ${MNIST_STD})`);
   console.log(`normalised:   mean ${normalised.mean.toFixed(4)}, std ${normalised.std.toFixed(4)}`);
-}
-
-/** Trains with a progress line (rate, ETA) and a learning-curve chart that grows as each epoch ends. */
-export async function trainLive(model: tf.LayersModel, data: Mnist, opts: Omit<TrainOptions, 'onBatch' | 'onEpoch'>): Promise<History> {
-  const progress = new LiveDisplay();
-  const curves = new LiveDisplay();
-  const lines: string[] = [];
-  let epochStart = performance.now();
-  let lastDraw = 0;
-  const history: History = [];
-  return train(model, data, {
-    ...opts,
-    onBatch(p: BatchProgress) {
-      if (p.batch === 1) epochStart = performance.now();
-      const now = performance.now();
-      if (now - lastDraw < PROGRESS_EVERY_MS && p.batch !== p.batches) return;
-      lastDraw = now;
-      progress.text([...lines, progressLine(p, (now - epochStart) / 1000)].join('\n'));
-    },
-    onEpoch(s) {
-      lines.push(formatEpoch(s));
-      progress.text(lines.join('\n'));
-      history.push(s);
-      curves.figure(learningCurves(history));
-    },
-  });
-}
-
-function progressLine(p: BatchProgress, seconds: number): string {
-  const rate = p.seen / seconds;
-  const width = 30;
-  const done = Math.round((width * p.seen) / p.total);
-  const eta = (p.total - p.seen) / rate;
-  return `epoch ${p.epoch}/${p.epochs} [${'#'.repeat(done)}${'.'.repeat(width - done)}] ${p.seen}/${p.total} ` +
-    `| ${rate.toFixed(0)} img/s | ETA ${eta.toFixed(0)} s | loss ${p.loss.toFixed(4)} acc ${p.acc.toFixed(2)}%`;
 }
 
 export async function showLearningCurves(history: History): Promise<void> {

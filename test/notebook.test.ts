@@ -51,6 +51,7 @@ before(async () => {
   const env = {
     ...process.env, JUPYTER_PATH: registerKernel(), MNIST_EPOCHS: '2', MNIST_TRAIN_SAMPLES: '1000', MNIST_TEST_SAMPLES: '400',
     MNIST_BACKEND: 'wasm', MNIST_IMAGES_DIR: mkdtempSync(join(tmpdir(), 'mnist20k-images-')),
+    MNIST_OUT: mkdtempSync(join(tmpdir(), 'mnist20k-nb-out-')), // not the project's runs/notebook, which may hold a real run
   };
   server = spawn(findJupyter(), ['notebook', '--no-browser', '--allow-root', '--ip=127.0.0.1', `--port=${port}`,
     `--NotebookApp.token=${token}`, `--notebook-dir=${workspace()}`], { env, stdio: 'ignore' });

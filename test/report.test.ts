@@ -17,7 +17,7 @@ test('npm start with a bad setting stops at once with a one-line error', () => {
 
 test('npm start writes a self-contained report whose charts draw offline in Chromium', async () => {
   const images = mkdtempSync(join(tmpdir(), 'mnist20k-images-'));
-  const r = spawnSync('npm', ['start', '--silent'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...QUICK, MNIST_IMAGES_DIR: images } });
+  const r = spawnSync('npm', ['start', '--silent'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...QUICK, MNIST_IMAGES_DIR: images, MNIST_OUT: mkdtempSync(join(tmpdir(), 'mnist20k-out-')) } });
   assert.equal(r.status, 0, r.stderr);
   const html = join(ROOT, 'reports', 'S6_net1.html');
   assert.ok(existsSync(html));

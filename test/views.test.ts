@@ -70,6 +70,9 @@ test('notebook settings: the full experiment by default, quick runs from the env
   assert.throws(() => notebookConfig({ MNIST_EPOCHS: '0' }), /^Error: MNIST_EPOCHS: expected an integer ≥ 1, got '0'$/);
   assert.throws(() => notebookConfig({ MNIST_TEST_SAMPLES: '1e3' }), /MNIST_TEST_SAMPLES: expected an integer/);
   assert.throws(() => notebookConfig({ MNIST_BACKEND: 'tpu' }), /MNIST_BACKEND: unknown backend 'tpu'/);
+  assert.equal(notebookConfig({ MNIST_RESUME: '1' }).resume, true);
+  assert.equal(full.resume, false);
+  assert.throws(() => notebookConfig({ MNIST_RESUME: 'yes' }), /^Error: MNIST_RESUME: expected 1 or 0, got 'yes'$/);
 });
 
 test('without Jupyter, npm start says how to install it', () => {

@@ -1,0 +1,55 @@
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '../lib/backend';
+import { notebookConfig } from '../lib/config';
+import { loadMnist, Mnist } from '../lib/data';
+import { trainLive } from '../lib/live';
+import { buildNet } from '../lib/model';
+import { History, test as score } from '../lib/train';
+
+let data: Mnist;
+const numbers = (h: History) => h.map(({ seconds, ...rest }) => rest);
+
+/** trainLive as the notebook's cell calls it, with the settings the environment gives. */
+async function notebookRun(env: NodeJS.ProcessEnv): Promise<History> {
+  const config = notebookConfig({ MNIST_TRAIN_SAMPLES: '600', MNIST_TEST_SAMPLES: '200', MNIST_SEED: '4', ...env });
+  const model = buildNet({ seed: config.seed });
+  try {
+    return await trainLive(model, data, config);
+  } finally {
+    model.dispose();
+  }
+}
+
+before(async () => {
+  await initBackend('wasm');
+  data = loadMnist({ trainSamples: 600, testSamples: 200 });
+  // Outside the tslab kernel there is no page to draw on: the live displays write nowhere.
+  (require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown }).lastWriteDisplayData = () => undefined;
+});
+
+test('the notebook resumes with MNIST_RESUME=1 to the history of a run never stopped, and leaks no tensors', async () => {
+  const tensors = tf.memory().numTensors;
+  const [stopped, whole] = [mkdtempSync(join(tmpdir(), 'mnist20k-nb-')), mkdtempSync(join(tmpdir(), 'mnist20k-nb-'))];
+  await notebookRun({ MNIST_EPOCHS: '1', MNIST_OUT: stopped });
+  await assert.rejects(notebookRun({ MNIST_EPOCHS: '2', MNIST_OUT: stopped, MNIST_RESUME: '1', MNIST_SEED: '5' }),
+    /^Error: MNIST_SEED: the run in .* was made with 4, not 5; a resumed run keeps it$/);
+  const resumed = await notebookRun({ MNIST_EPOCHS: '2', MNIST_OUT: stopped, MNIST_RESUME: '1' });
+  const uninterrupted = await notebookRun({ MNIST_EPOCHS: '2', MNIST_OUT: whole });
+  assert.equal(resumed.length, 2);
+  assert.deepEqual(numbers(resumed), numbers(uninterrupted));
+  assert.equal(tf.memory().numTensors, tensors, 'as many tensors as before the runs');
+});
+
+test('repeated evaluation leaks no tensors', () => {
+  const model = buildNet({ seed: 1 });
+  score(model, data.test);
+  const tensors = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) score(model, data.test);
+  assert.equal(tf.memory().numTensors, tensors);
+  model.dispose();
+});
