@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { instantiate } from './simd';
 
-/** wasm/channelOps.wat, compiled: `wat2wasm channelOps.wat -o - | base64 -w 100`. */
+/** wasm/channelOps.wat, compiled: `wat2wasm channelOps.wat --output=/dev/stdout | base64 -w 100`. */
 const CHANNEL_OPS_WASM =
   'AGFzbQEAAAABJgVgB39/f39/f38AYAZ/f39/f38AYAR/f39/AGACf38Bf2ACf3sAAg8BA2VudgZtZW1vcnkCAAEDBgUAAQIDBAcd' +
   'AwRzdW1zAAAHY29tYmluZQABCHJlbHVHcmFkAAIK5gQF6QECB38FeyAGQQJ0IQcgBEEAIAZBBHT8CwADQEEAIQkDQCACIAlq/QAE' +

@@ -21,7 +21,7 @@ export function conv2DBackpropFilter(args: { inputs: Inputs; backend: BackendWas
   const info = tf.backend_util.computeConv2DInfo(
     inputs.x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad,
     attrs.dimRoundingMode);
-  if (info.inChannels % 4 === 0 && info.outChannels % 8 === 0) return bySimd(inputs, backend, info);
+  if (info.outChannels % 8 === 0) return bySimd(inputs, backend, info);
   const unitStride = info.strideHeight === 1 && info.strideWidth === 1;
   return unitStride ? byConvolution(inputs, backend, info) : byLoops(inputs, backend, info);
 }
