@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { avgPoolGrad } from './avgPoolGrad';
 import { batchNorm2dTraining, batchNorm2dTrainingGrad } from './batchNorm2d';
 import { conv2DBackpropFilter } from './conv2dBackpropFilter';
 import { makeConv2DBackpropInput } from './conv2dBackpropInput';
@@ -12,6 +13,7 @@ const stock = new Map<string, tf.KernelConfig>();
 const stockKernel = (name: string): tf.KernelFunc => (args) => stock.get(name)!.kernelFunc(args);
 
 const OURS: Record<string, tf.KernelFunc> = {
+  AvgPoolGrad: avgPoolGrad as unknown as tf.KernelFunc,
   BatchNorm2dTraining: batchNorm2dTraining as unknown as tf.KernelFunc,
   BatchNorm2dTrainingGrad: batchNorm2dTrainingGrad as unknown as tf.KernelFunc,
   Conv2DBackpropFilter: conv2DBackpropFilter as unknown as tf.KernelFunc,
