@@ -41,9 +41,13 @@ export class BatchNorm2d extends tf.layers.Layer {
     const gamma = this.gamma.read() as tf.Tensor1D;
     const beta = this.beta.read() as tf.Tensor1D;
     if (!kwargs.training) {
+      const [mean, variance] = [this.runningMean.read(), this.runningVar.read()];
+      if (channelKernelApplies('BatchNorm2dInference', x)) {
+        return tf.engine().runKernel('BatchNorm2dInference', { x, gamma, beta, mean, variance }, { epsilon: this.epsilon }) as tf.Tensor;
+      }
       return tf.tidy(() => {
-        const scale = tf.mul(gamma, tf.rsqrt(tf.add(this.runningVar.read(), this.epsilon)));
-        return tf.add(tf.mul(x, scale), tf.sub(beta, tf.mul(this.runningMean.read(), scale)));
+        const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, this.epsilon)));
+        return tf.add(tf.mul(x, scale), tf.sub(beta, tf.mul(mean, scale)));
       });
     }
     const { y, mean, variance } = normaliseBatch(x, gamma, beta, this.epsilon);

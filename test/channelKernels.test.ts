@@ -7,6 +7,7 @@ import { registerWasmTrainingKernels } from '../lib/kernels';
 import { Dropout2d } from '../lib/layers';
 import { Rng } from '../lib/rng';
 import { assertClose } from './assertClose';
+import { on, sameOnWasmAndCpu } from './runKernel';
 
 type Shape = [number, number, number, number];
 const rng = new Rng(77);
@@ -22,22 +23,6 @@ function shapes(channels = [3, 4, 6, 8, 12, 16, 32]): Shape[] {
 
 const values = (n: number, offset = 0, spread = 1): Float32Array =>
   Float32Array.from({ length: n }, () => offset + spread * (rng.next() * 2 - 1));
-
-/** Runs `f` on a backend with the kernels registered and returns what it gives, read back as plain arrays. */
-async function on(backend: string, f: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const before = tf.memory().numTensors;
-  const outs = tf.tidy(f);
-  const result = outs.map((t) => t.dataSync() as Float32Array);
-  tf.dispose(outs);
-  assert.equal(tf.memory().numTensors, before, `tensors leaked on ${backend}`);
-  return result;
-}
-
-async function sameOnWasmAndCpu(f: () => tf.Tensor[], names: string[], what: string): Promise<void> {
-  const [wasm, cpu] = [await on('wasm', f), await on('cpu', f)];
-  names.forEach((name, i) => assertClose(wasm[i], cpu[i], `${name} ${what}`));
-}
 
 before(() => {
   registerWasmTrainingKernels();

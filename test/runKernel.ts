@@ -1,5 +1,7 @@
+import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../lib/rng';
+import { assertClose } from './assertClose';
 
 export type Inputs = Record<string, [Float32Array, number[]]>;
 
@@ -19,4 +21,20 @@ export async function runOn(backend: string, kernel: string, inputs: Inputs, att
   const values = out.dataSync() as Float32Array;
   out.dispose();
   return values;
+}
+
+/** Runs `f` on a backend with the kernels registered and returns what it gives, read back as plain arrays. */
+export async function on(backend: string, f: () => tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const before = tf.memory().numTensors;
+  const outs = tf.tidy(f);
+  const result = outs.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(outs);
+  assert.equal(tf.memory().numTensors, before, `tensors leaked on ${backend}`);
+  return result;
+}
+
+export async function sameOnWasmAndCpu(f: () => tf.Tensor[], names: string[], what: string): Promise<void> {
+  const [wasm, cpu] = [await on('wasm', f), await on('cpu', f)];
+  names.forEach((name, i) => assertClose(wasm[i], cpu[i], `${name} ${what}`));
 }

@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { avgPoolGrad } from './avgPoolGrad';
-import { batchNorm2dTraining, batchNorm2dTrainingGrad } from './batchNorm2d';
+import { batchNorm2dInference, batchNorm2dTraining, batchNorm2dTrainingGrad } from './batchNorm2d';
+import { batchNorm2dInferenceGrad } from './batchNorm2dInferenceGrad';
 import { conv2DBackpropFilter } from './conv2dBackpropFilter';
 import { makeConv2DBackpropInput } from './conv2dBackpropInput';
 import { identity } from './identity';
 import { maxPoolGrad } from './maxPoolGrad';
 import { reluGrad, reluGradient } from './reluGrad';
 import { scaleChannels, scaleChannelsGrad } from './scaleChannels';
+import { makeSlice } from './slice';
 
 /** The stock kernels we replace, kept for the cases our versions hand back (e.g. strides other than 1). */
 const stock = new Map<string, tf.KernelConfig>();
@@ -14,6 +16,7 @@ const stockKernel = (name: string): tf.KernelFunc => (args) => stock.get(name)!.
 
 const OURS: Record<string, tf.KernelFunc> = {
   AvgPoolGrad: avgPoolGrad as unknown as tf.KernelFunc,
+  BatchNorm2dInference: batchNorm2dInference as unknown as tf.KernelFunc,
   BatchNorm2dTraining: batchNorm2dTraining as unknown as tf.KernelFunc,
   BatchNorm2dTrainingGrad: batchNorm2dTrainingGrad as unknown as tf.KernelFunc,
   Conv2DBackpropFilter: conv2DBackpropFilter as unknown as tf.KernelFunc,
@@ -22,6 +25,7 @@ const OURS: Record<string, tf.KernelFunc> = {
   MaxPoolGrad: maxPoolGrad as unknown as tf.KernelFunc,
   ReluGrad: reluGrad as unknown as tf.KernelFunc,
   ScaleChannels: scaleChannels as unknown as tf.KernelFunc,
+  Slice: makeSlice(stockKernel('Slice')),
 };
 
 /** tfjs's own Relu gradient, which ours falls back to off wasm. */
@@ -41,6 +45,7 @@ export function registerWasmTrainingKernels(): void {
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc, setupFunc: stock.get(kernelName)?.setupFunc });
   }
   tf.registerGradient(scaleChannelsGrad);
+  tf.registerGradient(batchNorm2dInferenceGrad);
   stockReluGrad ??= tf.getGradient('Relu');
   tf.registerGradient(reluGradient(stockReluGrad!));
 }

@@ -1,6 +1,6 @@
 ;; Per-channel passes over channels-last tensors [P pixels, C channels] in the tfjs wasm backend's own memory, for
-;; BatchNorm2d, Dropout2d and the ReLU gradient. Needs C % 4 == 0 (one v128 holds 4 channels). Pointers are byte
-;; offsets. Pixels go in blocks of 64, each block once per group of 4 channels: the block (64·C floats) stays in L1
+;; BatchNorm2d (training and inference), Dropout2d and the ReLU gradient. Needs C % 4 == 0 (one v128 holds 4
+;; channels). Pointers are byte offsets. Pixels go in blocks of 64, each block once per group of 4 channels: the block (64·C floats) stays in L1
 ;; while the group's sums and parameters stay in registers, and the sums only ever add up 64 floats in float32 before
 ;; going into float64 totals. Compile: wat2wasm channelOps.wat (see channelOps.ts).
 (module
@@ -60,6 +60,25 @@
             (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $u) (local.get $off))) (local.get $m1)) (local.get $a))
             (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $v) (local.get $off))) (local.get $m2)) (local.get $e)))
             (local.get $b)))
+          (local.set $off (i32.add (local.get $off) (local.get $row)))
+          (br_if $pixels (local.tee $k (i32.sub (local.get $k) (i32.const 1)))))
+        (br_if $groups (i32.lt_u (local.tee $g (i32.add (local.get $g) (i32.const 16))) (local.get $row))))
+      (br_if $blocks (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 64))) (local.get $P)))))
+
+  ;; out = x·a[c] + b[c] (BatchNorm2d at inference); params holds a, b, C floats each.
+  (func (export "affine") (param $x i32) (param $out i32) (param $params i32) (param $P i32) (param $C i32)
+    (local $row i32) (local $p i32) (local $g i32) (local $k i32) (local $off i32) (local $a v128) (local $b v128)
+    (local.set $row (i32.shl (local.get $C) (i32.const 2)))
+    (loop $blocks
+      (local.set $g (i32.const 0))
+      (loop $groups
+        (local.set $a (v128.load (i32.add (local.get $params) (local.get $g))))
+        (local.set $b (v128.load (i32.add (i32.add (local.get $params) (local.get $row)) (local.get $g))))
+        (local.set $off (i32.add (i32.mul (local.get $p) (local.get $row)) (local.get $g)))
+        (local.set $k (call $blockSize (local.get $p) (local.get $P)))
+        (loop $pixels
+          (v128.store (i32.add (local.get $out) (local.get $off))
+            (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $x) (local.get $off))) (local.get $a)) (local.get $b)))
           (local.set $off (i32.add (local.get $off) (local.get $row)))
           (br_if $pixels (local.tee $k (i32.sub (local.get $k) (i32.const 1)))))
         (br_if $groups (i32.lt_u (local.tee $g (i32.add (local.get $g) (i32.const 16))) (local.get $row))))
