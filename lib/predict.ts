@@ -7,7 +7,7 @@ export function predictLabels(model: tf.LayersModel, split: MnistSplit, batchSiz
   let offset = 0;
   for (const b of batches(split, batchSize)) {
     // tidy returns the tensor, not its values: tidy walks whatever it returns, element by element.
-    const labels = tf.tidy(() => tf.argMax(model.predict(tf.tensor4d(b.images, [b.size, 28, 28, 1])) as tf.Tensor, 1));
+    const labels = tf.tidy(() => tf.argMax(model.predict(tf.tensor4d(b.images, [b.size, 28, 28, 1]), { batchSize: b.size }) as tf.Tensor, 1));
     predicted.set(labels.dataSync(), offset);
     labels.dispose();
     offset += b.size;

@@ -121,7 +121,7 @@ export function test(model: tf.LayersModel, split: MnistSplit, batchSize = 1000)
   let correct = 0;
   for (const b of batches(split, batchSize)) {
     tf.tidy(() => {
-      const logProbs = model.predict(tf.tensor4d(b.images, [b.size, 28, 28, 1])) as tf.Tensor2D;
+      const logProbs = model.predict(tf.tensor4d(b.images, [b.size, 28, 28, 1]), { batchSize: b.size }) as tf.Tensor2D;
       const y = tf.tensor1d(b.labels, 'int32');
       lossSum += nllLoss(logProbs, y).dataSync()[0] * b.size;
       correct += countCorrect(logProbs, y).dataSync()[0];
