@@ -13,6 +13,8 @@ export interface NotebookConfig {
   batchSize: number;
   lr: number;
   momentum: number;
+  /** MNIST_THREADS: shards per batch, each on its own thread; unset, the backend's default (lib/trainer.ts). */
+  threads?: number;
   /** Where the trained model and its history are saved, relative to the project's root (MNIST_OUT; default
    *  runs/notebook, git-ignored). Kept relative so the notebook's outputs name no machine path. */
   out: string;
@@ -30,6 +32,7 @@ export function notebookConfig(env: NodeJS.ProcessEnv = process.env): NotebookCo
     batchSize: DEFAULTS.batchSize,
     lr: DEFAULTS.lr,
     momentum: DEFAULTS.momentum,
+    threads: envInt(env, 'MNIST_THREADS', 1),
     out: env.MNIST_OUT || join('runs', 'notebook'),
     resume: envSwitch(env, 'MNIST_RESUME'),
   };

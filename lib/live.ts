@@ -17,7 +17,7 @@ const PROGRESS_EVERY_MS = 250;
 const NAMES: SettingNames = {
   epochs: 'MNIST_EPOCHS', batchSize: 'the batch size', lr: 'the learning rate', momentum: 'the momentum', seed: 'MNIST_SEED',
   trainSamples: 'MNIST_TRAIN_SAMPLES', testSamples: 'MNIST_TEST_SAMPLES', dataDir: 'the data folder', backend: 'MNIST_BACKEND',
-  threads: 'the shard count (threads)', out: 'MNIST_OUT', resume: 'MNIST_RESUME=1',
+  threads: 'MNIST_THREADS', out: 'MNIST_OUT', resume: 'MNIST_RESUME=1',
 };
 
 /** Trains as `mnist20k train` does, with a checkpoint in `config.out` after every epoch (MNIST_RESUME=1 continues
@@ -27,8 +27,8 @@ export async function trainLive(model: tf.LayersModel, data: Mnist, config: Note
   const lock = lockRunDir(dir, 'MNIST_OUT');
   try {
     const backend = tf.getBackend() as BackendChoice;
-    const { epochs, batchSize, lr, momentum, seed, trainSamples, testSamples } = config;
-    const given = { epochs, batchSize, lr, momentum, seed, trainSamples, testSamples, dataDir: undefined, backend };
+    const { epochs, batchSize, lr, momentum, seed, trainSamples, testSamples, threads } = config;
+    const given = { epochs, batchSize, lr, momentum, seed, trainSamples, testSamples, dataDir: undefined, backend, ...(threads ? { threads } : {}) };
     const plan = planRun(dir, given, given, config.resume, NAMES);
     const settings = { ...plan.settings, threads: plan.settings.threads ?? defaultThreads(backend) };
     return await trainCheckpointed(model, data, dir, settings, plan.checkpoint, liveHooks(plan.checkpoint?.history ?? []));

@@ -21,6 +21,7 @@ test('bad commands, flags and values get a one-line error and a non-zero exit', 
   assertOneLineError(mnist20k('train', '--backend', 'gpu'), /--backend: unknown backend 'gpu'/);
   assertOneLineError(mnist20k('evaluate'), /--model: required/);
   assertOneLineError(mnist20k('bench', '--batches', '0'), /--batches: expected a positive integer/);
+  assertOneLineError(mnist20k('train', '--threads', '0'), /--threads: expected a positive integer, got '0'/);
 });
 
 test('a corrupt IDX file in --data-dir ends with a message naming it, and writes nothing', () => {
@@ -35,12 +36,15 @@ test('a corrupt IDX file in --data-dir ends with a message naming it, and writes
 
 test('train writes a model and history that evaluate scores the same', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'mnist20k-run-')), 'run');
-  const r = mnist20k('train', '--epochs', '1', '--train-samples', '1000', '--test-samples', '500', '--batch-size', '50', '--backend', 'wasm', '--out', out);
+  const r = mnist20k('train', '--epochs', '1', '--train-samples', '1000', '--test-samples', '500', '--batch-size', '50', '--backend', 'wasm',
+    '--threads', '3', '--out', out);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /backend: wasm/);
+  assert.match(r.stdout, /seed 1, threads 3/);
   assert.match(r.stdout, /epoch  1: train loss [\d.]+ acc [\d.]+% \| test loss [\d.]+ acc [\d.]+% \| [\d.]+ s/);
   for (const f of ['model.json', 'weights.bin', 'history.json']) assert.ok(existsSync(join(out, f)), f);
-  const { history } = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
+  const { history, options } = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
+  assert.equal(options.threads, 3, 'the shard count is part of the run record');
   const e = mnist20k('evaluate', '--model', out, '--test-samples', '500', '--json');
   assert.equal(e.code, 0, e.stderr);
   const score = JSON.parse(e.stdout.trim().split('\n').at(-1)!);

@@ -35,11 +35,13 @@ before(async () => {
 test('the notebook resumes with MNIST_RESUME=1 to the history of a run never stopped, and leaks no tensors', async () => {
   const tensors = tf.memory().numTensors;
   const [stopped, whole] = [mkdtempSync(join(tmpdir(), 'mnist20k-nb-')), mkdtempSync(join(tmpdir(), 'mnist20k-nb-'))];
-  await notebookRun({ MNIST_EPOCHS: '1', MNIST_OUT: stopped });
+  await notebookRun({ MNIST_EPOCHS: '1', MNIST_OUT: stopped, MNIST_THREADS: '2' });
   await assert.rejects(notebookRun({ MNIST_EPOCHS: '2', MNIST_OUT: stopped, MNIST_RESUME: '1', MNIST_SEED: '5' }),
     /^Error: MNIST_SEED: the run in .* was made with 4, not 5; a resumed run keeps it$/);
+  await assert.rejects(notebookRun({ MNIST_EPOCHS: '2', MNIST_OUT: stopped, MNIST_RESUME: '1', MNIST_THREADS: '3' }),
+    /^Error: MNIST_THREADS: the run in .* was made with 2, not 3; a resumed run keeps it$/);
   const resumed = await notebookRun({ MNIST_EPOCHS: '2', MNIST_OUT: stopped, MNIST_RESUME: '1' });
-  const uninterrupted = await notebookRun({ MNIST_EPOCHS: '2', MNIST_OUT: whole });
+  const uninterrupted = await notebookRun({ MNIST_EPOCHS: '2', MNIST_OUT: whole, MNIST_THREADS: '2' });
   assert.equal(resumed.length, 2);
   assert.deepEqual(numbers(resumed), numbers(uninterrupted));
   assert.equal(tf.memory().numTensors, tensors, 'as many tensors as before the runs');

@@ -70,6 +70,9 @@ test('notebook settings: the full experiment by default, quick runs from the env
   assert.throws(() => notebookConfig({ MNIST_EPOCHS: '0' }), /^Error: MNIST_EPOCHS: expected an integer ≥ 1, got '0'$/);
   assert.throws(() => notebookConfig({ MNIST_TEST_SAMPLES: '1e3' }), /MNIST_TEST_SAMPLES: expected an integer/);
   assert.throws(() => notebookConfig({ MNIST_BACKEND: 'tpu' }), /MNIST_BACKEND: unknown backend 'tpu'/);
+  assert.equal(notebookConfig({ MNIST_THREADS: '1' }).threads, 1);
+  assert.equal(full.threads, undefined, 'unset: the backend chooses');
+  assert.throws(() => notebookConfig({ MNIST_THREADS: 'two' }), /^Error: MNIST_THREADS: expected an integer ≥ 1, got 'two'$/);
   assert.equal(notebookConfig({ MNIST_RESUME: '1' }).resume, true);
   assert.equal(full.resume, false);
   assert.throws(() => notebookConfig({ MNIST_RESUME: 'yes' }), /^Error: MNIST_RESUME: expected 1 or 0, got 'yes'$/);

@@ -39,6 +39,7 @@ export async function bench(argv: string[]): Promise<void> {
     // tf.profile times kernels of this thread only, so the profile is of the whole batch on one thread.
     const profiled = Math.min(steps, 10);
     const single = await Trainer.create(model, { lr: DEFAULTS.lr, momentum: DEFAULTS.momentum, shards: 1, workers: 0 });
+    for (let i = 0; i < 2; i++) await single.step(pool[i], i); // the backend's first calls on a new batch shape are slower
     console.log(`profile, averaged over ${profiled} steps of batch ${batchSize} on one thread:`);
     console.log(formatProfile(await profileKernels((i) => single.step(pool[i % pool.length], i), { steps: profiled })));
     await single.dispose();

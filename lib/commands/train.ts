@@ -15,7 +15,7 @@ import { defaultThreads } from '../trainer';
 const NAMES: SettingNames = {
   epochs: '--epochs', batchSize: '--batch-size', lr: '--lr', momentum: '--momentum', seed: '--seed',
   trainSamples: '--train-samples', testSamples: '--test-samples', dataDir: '--data-dir', backend: '--backend',
-  threads: 'the shard count (threads)', out: '--out', resume: '--resume',
+  threads: '--threads', out: '--out', resume: '--resume',
 };
 
 /** Trains into --out: a checkpoint after every epoch, the model and history at the end. --resume continues the
@@ -31,6 +31,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     'train-samples': { type: 'string' },
     'test-samples': { type: 'string' },
     'data-dir': { type: 'string' },
+    threads: { type: 'string' },
     out: { type: 'string' },
     resume: { type: 'boolean' },
   });
@@ -49,7 +50,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     };
     console.log(describeBackend(report));
     console.log(`data: ${data.train.count} train, ${data.test.count} test images; epochs ${settings.epochs}, batch ${settings.batchSize}, ` +
-      `lr ${settings.lr}, momentum ${settings.momentum}, seed ${settings.seed}` +
+      `lr ${settings.lr}, momentum ${settings.momentum}, seed ${settings.seed}, threads ${settings.threads}` +
       (plan.checkpoint ? `; resuming after epoch ${plan.checkpoint.epoch} from ${outArg}` : ''));
     const model = buildNet({ seed: settings.seed });
     const progress = new TerminalProgress();
@@ -91,6 +92,7 @@ function givenSettings(o: ReturnType<typeof parseOptions>): Partial<RunSettings>
     testSamples: positiveInt(o['test-samples'], '--test-samples'),
     dataDir: text(o['data-dir'], '--data-dir'),
     backend: o.backend === undefined ? undefined : parseBackendChoice(String(o.backend), '--backend'),
+    threads: positiveInt(o.threads, '--threads'),
   };
   return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
 }
