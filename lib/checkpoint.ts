@@ -14,6 +14,8 @@ export interface RunSettings {
   epochs: number;
   batchSize: number;
   lr: number;
+  lrStep: number;
+  lrGamma: number;
   momentum: number;
   seed: number;
   trainSamples?: number;

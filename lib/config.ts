@@ -12,6 +12,8 @@ export interface NotebookConfig {
   seed: number;
   batchSize: number;
   lr: number;
+  lrStep: number;
+  lrGamma: number;
   momentum: number;
   /** MNIST_THREADS: shards per batch, each on its own thread; unset, the backend's default (lib/trainer.ts). */
   threads?: number;
@@ -31,6 +33,8 @@ export function notebookConfig(env: NodeJS.ProcessEnv = process.env): NotebookCo
     seed: envInt(env, 'MNIST_SEED', 0) ?? DEFAULTS.seed,
     batchSize: DEFAULTS.batchSize,
     lr: DEFAULTS.lr,
+    lrStep: DEFAULTS.lrStep,
+    lrGamma: DEFAULTS.lrGamma,
     momentum: DEFAULTS.momentum,
     threads: envInt(env, 'MNIST_THREADS', 1),
     out: env.MNIST_OUT || join('runs', 'notebook'),

@@ -15,7 +15,8 @@ import { defaultThreads } from './trainer';
 const PROGRESS_EVERY_MS = 250;
 
 const NAMES: SettingNames = {
-  epochs: 'MNIST_EPOCHS', batchSize: 'the batch size', lr: 'the learning rate', momentum: 'the momentum', seed: 'MNIST_SEED',
+  epochs: 'MNIST_EPOCHS', batchSize: 'the batch size', lr: 'the learning rate', lrStep: 'the learning-rate step',
+  lrGamma: 'the learning-rate factor', momentum: 'the momentum', seed: 'MNIST_SEED',
   trainSamples: 'MNIST_TRAIN_SAMPLES', testSamples: 'MNIST_TEST_SAMPLES', dataDir: 'the data folder', backend: 'MNIST_BACKEND',
   threads: 'MNIST_THREADS', out: 'MNIST_OUT', resume: 'MNIST_RESUME=1',
 };
@@ -27,8 +28,8 @@ export async function trainLive(model: tf.LayersModel, data: Mnist, config: Note
   const lock = lockRunDir(dir, 'MNIST_OUT');
   try {
     const backend = tf.getBackend() as BackendChoice;
-    const { epochs, batchSize, lr, momentum, seed, trainSamples, testSamples, threads } = config;
-    const given = { epochs, batchSize, lr, momentum, seed, trainSamples, testSamples, dataDir: undefined, backend, ...(threads ? { threads } : {}) };
+    const { epochs, batchSize, lr, lrStep, lrGamma, momentum, seed, trainSamples, testSamples, threads } = config;
+    const given = { epochs, batchSize, lr, lrStep, lrGamma, momentum, seed, trainSamples, testSamples, dataDir: undefined, backend, ...(threads ? { threads } : {}) };
     const plan = planRun(dir, given, given, config.resume, NAMES);
     const settings = { ...plan.settings, threads: plan.settings.threads ?? defaultThreads(backend) };
     return await trainCheckpointed(model, data, dir, settings, plan.checkpoint, liveHooks(plan.checkpoint?.history ?? []));

@@ -10,8 +10,8 @@ export type RequestedSettings = Omit<RunSettings, 'threads'> & { threads?: numbe
 /** How the user names each setting, the run's folder and the resume switch (flags or environment variables). */
 export type SettingNames = Record<keyof RunSettings | 'out' | 'resume', string>;
 
-/** Settings that shape a run's trajectory, which a resumed run keeps. Epochs, learning rate, momentum and backend may
- *  change: to extend a run, or to go on more gently after a divergence. */
+/** Settings that shape a run's trajectory, which a resumed run keeps. Epochs, learning rate and its schedule, momentum
+ *  and backend may change: to extend a run, or to go on more gently after a divergence. */
 const FIXED: (keyof RunSettings)[] = ['batchSize', 'seed', 'trainSamples', 'testSamples', 'dataDir', 'threads'];
 
 export interface RunPlan {
@@ -38,7 +38,7 @@ export function planRun(dir: string, requested: RequestedSettings, given: Partia
         `not ${given[key]}; a resumed run keeps it`);
     }
   }
-  const settings = { ...checkpoint.settings, ...pick(given, ['epochs', 'lr', 'momentum', 'backend']) };
+  const settings = { ...checkpoint.settings, ...pick(given, ['epochs', 'lr', 'lrStep', 'lrGamma', 'momentum', 'backend']) };
   if (settings.epochs < checkpoint.epoch) {
     throw new Error(`${names.epochs}: ${settings.epochs}, but the run in ${dir} has already done ${checkpoint.epoch} epochs`);
   }

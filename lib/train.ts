@@ -40,6 +40,9 @@ export interface TrainOptions {
   epochs: number;
   batchSize: number;
   lr: number;
+  /** Step schedule, as PyTorch's StepLR: the learning rate is multiplied by lrGamma every lrStep epochs (0: never). */
+  lrStep: number;
+  lrGamma: number;
   momentum: number;
   seed: number;
   /** Shards per batch, each on its own thread (default: 2 on wasm where there are 2 cores, otherwise 1). */
@@ -56,6 +59,8 @@ export const DEFAULTS: Omit<TrainOptions, 'start' | 'onCheckpoint' | 'onBatch' |
   epochs: 20,
   batchSize: 128,
   lr: 0.01,
+  lrStep: 8,
+  lrGamma: 0.1,
   momentum: 0.9,
   seed: 1,
 };
@@ -71,6 +76,7 @@ export async function train(model: tf.LayersModel, data: Mnist, opts: TrainOptio
     await opts.start?.restore(trainer.optimizer);
     for (let epoch = (opts.start?.epoch ?? 0) + 1; epoch <= opts.epochs; epoch++) {
       const start = performance.now();
+      trainer.optimizer.setLearningRate(learningRate(opts, epoch));
       const fit = await trainEpoch(trainer, data.train, rng, epoch, opts);
       const score = test(model, data.test);
       const stats: EpochStats = {
@@ -89,6 +95,11 @@ export async function train(model: tf.LayersModel, data: Mnist, opts: TrainOptio
     await trainer.dispose();
   }
   return history;
+}
+
+/** The learning rate of epoch `epoch` (1-based) under the step schedule. */
+export function learningRate({ lr, lrStep, lrGamma }: Pick<TrainOptions, 'lr' | 'lrStep' | 'lrGamma'>, epoch: number): number {
+  return lrStep > 0 ? lr * lrGamma ** Math.floor((epoch - 1) / lrStep) : lr;
 }
 
 async function trainEpoch(trainer: Trainer, split: MnistSplit, rng: Rng, epoch: number, opts: TrainOptions): Promise<{ loss: number; acc: number }> {

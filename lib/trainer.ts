@@ -27,7 +27,7 @@ export function defaultThreads(backend: string): number {
  *  momentum as PyTorch applies it: v = m·v + g; w −= lr·v (tfjs's momentum optimizer does the same). The number of
  *  shards fixes the numerics; how many run on worker threads only changes the speed. */
 export class Trainer {
-  readonly optimizer: tf.Optimizer;
+  readonly optimizer: tf.MomentumOptimizer;
 
   private constructor(readonly model: tf.LayersModel, private readonly opts: TrainerOptions, private readonly helpers: ShardWorker[]) {
     this.optimizer = tf.train.momentum(opts.lr, opts.momentum);
@@ -62,11 +62,10 @@ export class Trainer {
     writeWeights(this.model.nonTrainableWeights, weightedSum(results.map((r) => r.state), share));
     const grads = weightedSum(results.map((r) => r.grads), share);
     tf.tidy(() => {
-      const named: tf.NamedTensorMap = {};
-      this.model.trainableWeights.forEach((w, i) => {
-        named[(w.read() as tf.Variable).name] = tf.tensor(grads[i], w.shape as number[]);
-      });
-      this.optimizer.applyGradients(named);
+      this.optimizer.applyGradients(this.model.trainableWeights.map((w, i) => ({
+        name: (w.read() as tf.Variable).name,
+        tensor: tf.tensor(grads[i], w.shape as number[]),
+      })));
     });
     return {
       loss: results.reduce((sum, r, i) => sum + r.loss * share[i], 0),

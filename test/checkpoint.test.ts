@@ -10,7 +10,7 @@ import { buildNet } from '../lib/model';
 import { LoopState } from '../lib/train';
 import { disposeMomentum } from '../lib/trainer';
 
-const settings: RunSettings = { epochs: 3, batchSize: 8, lr: 0.01, momentum: 0.9, seed: 1, backend: 'wasm', threads: 1 };
+const settings: RunSettings = { epochs: 3, batchSize: 8, lr: 0.01, lrStep: 0, lrGamma: 1, momentum: 0.9, seed: 1, backend: 'wasm', threads: 1 };
 const state: LoopState = { epoch: 1, rngState: 12345, history: [{ epoch: 1, trainLoss: 1, trainAcc: 50, testLoss: 1, testAcc: 50, seconds: 1 }] };
 const x = tf.tidy(() => tf.randomNormal([8, 28, 28, 1], 0, 1, 'float32', 3));
 

@@ -22,6 +22,7 @@ test('bad commands, flags and values get a one-line error and a non-zero exit', 
   assertOneLineError(mnist20k('evaluate'), /--model: required/);
   assertOneLineError(mnist20k('bench', '--batches', '0'), /--batches: expected a positive integer/);
   assertOneLineError(mnist20k('train', '--threads', '0'), /--threads: expected a positive integer, got '0'/);
+  assertOneLineError(mnist20k('train', '--lr-gamma', '0'), /--lr-gamma: expected a positive number, got '0'/);
 });
 
 test('a corrupt IDX file in --data-dir ends with a message naming it, and writes nothing', () => {
@@ -40,7 +41,7 @@ test('train writes a model and history that evaluate scores the same', () => {
     '--threads', '3', '--out', out);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /backend: wasm/);
-  assert.match(r.stdout, /seed 1, threads 3/);
+  assert.match(r.stdout, /lr 0.01 ×0.1 every 8 epochs, momentum 0.9, seed 1, threads 3/);
   assert.match(r.stdout, /epoch  1: train loss [\d.]+ acc [\d.]+% \| test loss [\d.]+ acc [\d.]+% \| [\d.]+ s/);
   for (const f of ['model.json', 'weights.bin', 'history.json']) assert.ok(existsSync(join(out, f)), f);
   const { history, options } = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));

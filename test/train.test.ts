@@ -4,10 +4,10 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { loadMnist, Mnist } from '../lib/data';
 import { buildNet } from '../lib/model';
-import { History, train, TrainOptions } from '../lib/train';
+import { History, learningRate, train, TrainOptions } from '../lib/train';
 
 let data: Mnist;
-const options: TrainOptions = { epochs: 2, batchSize: 64, lr: 0.01, momentum: 0.9, seed: 7 };
+const options: TrainOptions = { epochs: 2, batchSize: 64, lr: 0.01, lrStep: 0, lrGamma: 1, momentum: 0.9, seed: 7 };
 
 async function run(opts: TrainOptions): Promise<History> {
   const model = buildNet({ seed: opts.seed });
@@ -56,4 +56,20 @@ test('progress hooks see every batch and every epoch', async () => {
   assert.equal(seen.length, Math.ceil(1500 / 64));
   assert.equal(seen.at(-1), 1500);
   assert.deepEqual(epochs, [1]);
+});
+
+test('the step schedule multiplies the learning rate by gamma every lrStep epochs, and training follows it', async () => {
+  assert.deepEqual([1, 8, 9, 16, 17].map((e) => learningRate({ lr: 0.01, lrStep: 8, lrGamma: 0.1 }, e)),
+    [0.01, 0.01, 0.01 * 0.1, 0.01 * 0.1, 0.01 * 0.1 ** 2]);
+  assert.equal(learningRate({ lr: 0.01, lrStep: 0, lrGamma: 0.1 }, 30), 0.01);
+  // With gamma 0 the learning rate is 0 from epoch 2 on: the trainable weights stop moving.
+  const model = buildNet({ seed: 3 });
+  const snapshots: number[][] = [];
+  const weights = () => model.trainableWeights.flatMap((w) => Array.from(w.read().dataSync()));
+  const initial = weights();
+  await train(model, data, { ...options, epochs: 3, lrStep: 1, lrGamma: 0, onEpoch: () => snapshots.push(weights()) });
+  model.dispose();
+  assert.notDeepEqual(snapshots[0], initial, 'epoch 1 trained');
+  assert.deepEqual(snapshots[1], snapshots[0]);
+  assert.deepEqual(snapshots[2], snapshots[0]);
 });

@@ -13,7 +13,7 @@ import { DEFAULTS } from '../train';
 import { defaultThreads } from '../trainer';
 
 const NAMES: SettingNames = {
-  epochs: '--epochs', batchSize: '--batch-size', lr: '--lr', momentum: '--momentum', seed: '--seed',
+  epochs: '--epochs', batchSize: '--batch-size', lr: '--lr', lrStep: '--lr-step', lrGamma: '--lr-gamma', momentum: '--momentum', seed: '--seed',
   trainSamples: '--train-samples', testSamples: '--test-samples', dataDir: '--data-dir', backend: '--backend',
   threads: '--threads', out: '--out', resume: '--resume',
 };
@@ -25,6 +25,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     epochs: { type: 'string' },
     'batch-size': { type: 'string' },
     lr: { type: 'string' },
+    'lr-step': { type: 'string' },
+    'lr-gamma': { type: 'string' },
     momentum: { type: 'string' },
     seed: { type: 'string' },
     backend: { type: 'string' },
@@ -50,7 +52,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     };
     console.log(describeBackend(report));
     console.log(`data: ${data.train.count} train, ${data.test.count} test images; epochs ${settings.epochs}, batch ${settings.batchSize}, ` +
-      `lr ${settings.lr}, momentum ${settings.momentum}, seed ${settings.seed}, threads ${settings.threads}` +
+      `lr ${settings.lr}${settings.lrStep ? ` ×${settings.lrGamma} every ${settings.lrStep} epochs` : ''}, momentum ${settings.momentum}, seed ${settings.seed}, threads ${settings.threads}` +
       (plan.checkpoint ? `; resuming after epoch ${plan.checkpoint.epoch} from ${outArg}` : ''));
     const model = buildNet({ seed: settings.seed });
     const progress = new TerminalProgress();
@@ -86,6 +88,8 @@ function givenSettings(o: ReturnType<typeof parseOptions>): Partial<RunSettings>
     epochs: positiveInt(o.epochs, '--epochs'),
     batchSize: positiveInt(o['batch-size'], '--batch-size'),
     lr: positiveNumber(o.lr, '--lr'),
+    lrStep: nonNegativeInt(o['lr-step'], '--lr-step'),
+    lrGamma: positiveNumber(o['lr-gamma'], '--lr-gamma'),
     momentum: momentumValue(o.momentum),
     seed: nonNegativeInt(o.seed, '--seed'),
     trainSamples: positiveInt(o['train-samples'], '--train-samples'),
