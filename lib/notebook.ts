@@ -52,16 +52,18 @@ export async function showMistakes(model: tf.LayersModel, test: MnistSplit, coun
 }
 
 /** The numbers the original's README states, and those it did not. */
-export function headline(model: tf.LayersModel, history: History, report: BackendReport): string {
+export function headline(model: tf.LayersModel, history: History, report: BackendReport, threads = report.threads): string {
   const best = history.reduce((a, b) => (b.testAcc > a.testAcc ? b : a));
   const first = history.find((s) => s.testAcc >= 99.4);
   const perEpoch = history.reduce((sum, s) => sum + s.seconds, 0) / history.length;
+  const lastFive = history.slice(-5);
   return [
     `parameters:              ${trainableParams(model).toLocaleString('en-US')}`,
     `best test accuracy:      ${best.testAcc.toFixed(2)}% (epoch ${best.epoch} of ${history.length})`,
     `first epoch at >= 99.4%: ${first ? first.epoch : 'not reached'}`,
+    `last epochs:             ${lastFive.map((s) => `${s.testAcc.toFixed(2)}%`).join(', ')} (epochs ${lastFive[0].epoch}-${history.length})`,
     `seconds per epoch:       ${perEpoch.toFixed(1)}`,
-    `backend:                 ${report.backend} on ${report.device}`,
+    `backend:                 ${report.backend} on ${report.device}, ${threads} thread${threads > 1 ? 's' : ''}`,
   ].join('\n');
 }
 

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { notebookConfig } from '../lib/config';
 import { figureHtml } from '../lib/display';
+import { buildNet } from '../lib/model';
+import { headline } from '../lib/notebook';
 import { confusionHeatmap, digitGrid, learningCurves } from '../lib/plots';
 import { confusionMatrix, misclassified } from '../lib/predict';
 import { findJupyter } from '../lib/report';
@@ -87,4 +89,18 @@ test('without Jupyter, npm start says how to install it', () => {
     if (saved === undefined) delete process.env.JUPYTER;
     else process.env.JUPYTER = saved;
   }
+});
+
+test('the headline: parameters, best accuracy and its epoch, first epoch at 99.4 %, the last five epochs, speed, backend', () => {
+  const accs = [98.7, 99.1, 99.41, 99.3, 99.38, 99.46, 99.42];
+  const history: History = accs.map((testAcc, i) => ({ epoch: i + 1, trainLoss: 0.1, trainAcc: 99, testLoss: 0.02, testAcc, seconds: 30 + i }));
+  const model = buildNet();
+  const text = headline(model, history, { backend: 'wasm', device: 'CPU (WebAssembly, SIMD)', threads: 2, notes: [] }, 1);
+  model.dispose();
+  assert.match(text, /^parameters: +16,034$/m);
+  assert.match(text, /^best test accuracy: +99\.46% \(epoch 6 of 7\)$/m);
+  assert.match(text, /^first epoch at >= 99\.4%: 3$/m);
+  assert.match(text, /^last epochs: +99\.41%, 99\.30%, 99\.38%, 99\.46%, 99\.42% \(epochs 3-7\)$/m);
+  assert.match(text, /^seconds per epoch: +33\.0$/m);
+  assert.match(text, /^backend: +wasm on CPU \(WebAssembly, SIMD\), 1 thread$/m);
 });
