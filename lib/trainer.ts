@@ -121,15 +121,29 @@ function weightedSum(arrays: Float32Array[][], share: number[]): Float32Array[] 
 /** A worker thread running lib/worker.ts, one request at a time. */
 class ShardWorker {
   private pending?: { resolve(r: ShardResult): void; reject(e: Error): void };
+  private exited?: Error;
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (m: { result?: ShardResult; error?: string }) => {
-      const p = this.pending;
-      this.pending = undefined;
-      if (m.error !== undefined) p?.reject(new Error(`worker thread: ${m.error}`));
-      else p?.resolve(m.result!);
+      if (m.error !== undefined) this.fail(new Error(`worker thread: ${m.error}`));
+      else this.take()?.resolve(m.result!);
     });
-    worker.on('error', (e) => this.pending?.reject(e));
+    worker.on('error', (e) => this.fail(e));
+    // A step waiting on a worker that died (out of memory, say) fails instead of waiting for ever.
+    worker.on('exit', (code) => {
+      this.exited = new Error(`worker thread exited (code ${code})`);
+      this.fail(this.exited);
+    });
+  }
+
+  private take() {
+    const p = this.pending;
+    this.pending = undefined;
+    return p;
+  }
+
+  private fail(e: Error): void {
+    this.take()?.reject(e);
   }
 
   static start(init: WorkerInit): Promise<ShardWorker> {
@@ -145,6 +159,7 @@ class ShardWorker {
 
   run(request: StepRequest): Promise<ShardResult> {
     return new Promise((resolve, reject) => {
+      if (this.exited) return reject(this.exited);
       this.pending = { resolve, reject };
       this.worker.postMessage(request);
     });

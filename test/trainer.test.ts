@@ -78,3 +78,13 @@ test('workers must be fewer than shards', async () => {
   await assert.rejects(Trainer.create(model, { lr: 0.1, momentum: 0, shards: 2, workers: 2 }), /0 ≤ workers < shards/);
   model.dispose();
 });
+
+test('a worker thread that dies fails the step instead of hanging it', async () => {
+  const model = buildNet({ seed: 5 });
+  const trainer = await Trainer.create(model, { lr: 0.1, momentum: 0, shards: 2, workers: 1 });
+  const [helper] = (trainer as unknown as { helpers: { worker: { terminate(): Promise<number> } }[] }).helpers;
+  await helper.worker.terminate();
+  await assert.rejects(trainer.step(pool[0], 1), /worker thread exited/);
+  await trainer.dispose();
+  model.dispose();
+});
