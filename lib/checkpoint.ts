@@ -4,20 +4,13 @@ import { join } from 'node:path';
 import { BackendChoice } from './backend';
 import { atomicWrite } from './io';
 import { decodeTensors, encodeTensors, SavedTensor } from './saved-tensor';
-import { LoopState } from './train';
+import { LoopState, TrainOptions } from './train';
 
 export const CHECKPOINT_FILE = 'checkpoint.json';
 const FORMAT = 'mnist20k-checkpoint/1';
 
 /** What defines a run. A checkpoint keeps them, so that resuming continues the same run. */
-export interface RunSettings {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  lrStep: number;
-  lrGamma: number;
-  momentum: number;
-  seed: number;
+export interface RunSettings extends Pick<TrainOptions, 'epochs' | 'batchSize' | 'lr' | 'lrStep' | 'lrGamma' | 'momentum' | 'seed'> {
   trainSamples?: number;
   testSamples?: number;
   dataDir?: string;
