@@ -45,7 +45,9 @@ export class Trainer {
   /** Trains on one batch; `seed` draws the dropout masks. Returns the batch's mean loss and its correct predictions. */
   async step(batch: Batch, seed: number): Promise<{ loss: number; correct: number }> {
     const shards = split(batch, this.opts.shards, seed);
-    const weights = readWeights(this.model);
+    // Workers get the current weights; local shards after the first start again from the running statistics as they
+    // were. A single shard needs neither.
+    const weights = shards.length > 1 ? readWeights(this.model) : [];
     const initialState = weights.slice(this.model.trainableWeights.length);
     const results: ShardResult[] = new Array(shards.length);
     const remote = this.helpers.map(async (helper, i) => {
@@ -53,13 +55,13 @@ export class Trainer {
     });
     shards.forEach((shard, k) => {
       if (k > 0 && k <= this.helpers.length) return;
-      writeWeights(this.model.nonTrainableWeights, initialState);
+      if (k > 0) writeWeights(this.model.nonTrainableWeights, initialState);
       results[k] = shardGradients(this.model, shard);
     });
     await Promise.all(remote);
 
     const share = results.map((r) => r.size / batch.size);
-    writeWeights(this.model.nonTrainableWeights, weightedSum(results.map((r) => r.state), share));
+    if (results.length > 1) writeWeights(this.model.nonTrainableWeights, weightedSum(results.map((r) => r.state), share));
     const grads = weightedSum(results.map((r) => r.grads), share);
     tf.tidy(() => {
       this.optimizer.applyGradients(this.model.trainableWeights.map((w, i) => ({
