@@ -2,7 +2,7 @@
 'use strict';
 let cli;
 try {
-  cli = require('../dist/lib/cli');
+  cli = require('../dist/lib/cli/main');
 } catch (e) {
   if (e.code !== 'MODULE_NOT_FOUND') throw e;
   console.error('mnist20k: the compiled library is missing; run `npm install` (or `npm run build`) in the project first');

@@ -1,0 +1,80 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { notebookConfig } from '../run/settings';
+import { ROOT } from '../util/paths';
+
+/** `npm start`: executes the notebook headless through Jupyter with the project's own tslab kernel, and writes
+ *  reports/S6_net1.ts.ipynb (executed) and reports/S6_net1.html; the run refreshes images/. */
+const NOTEBOOK = join(ROOT, 'notebooks', 'S6_net1.ts.ipynb');
+const REPORTS = join(ROOT, 'reports');
+const KERNELS_HOME = join(ROOT, '.jupyter');
+const INSTALL_HINT =
+  'Jupyter is missing: install it (Debian/Ubuntu: sudo apt-get install -y jupyter-notebook jupyter-nbconvert python3-nbconvert; ' +
+  'elsewhere: pip install notebook nbconvert), or set JUPYTER to its jupyter command';
+
+export function main(): number {
+  try {
+    notebookConfig(process.env); // a bad MNIST_* variable fails here, in one line, before Jupyter starts
+    const jupyter = findJupyter();
+    const env = { ...process.env, JUPYTER_PATH: registerKernel() };
+    const work = mkdtempSync(join(ROOT, 'reports.tmp-'));
+    try {
+      nbconvert(jupyter, env, ['--to', 'notebook', '--execute', '--ExecutePreprocessor.timeout=-1',
+        '--ExecutePreprocessor.kernel_name=tslab', '--output-dir', work, '--output', 'S6_net1.ts.ipynb', NOTEBOOK]);
+      nbconvert(jupyter, env, ['--to', 'html', '--output-dir', work, '--output', 'S6_net1', join(work, 'S6_net1.ts.ipynb')]);
+      mkdirSync(REPORTS, { recursive: true });
+      for (const f of ['S6_net1.ts.ipynb', 'S6_net1.html']) renameSync(join(work, f), join(REPORTS, f));
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    console.log(`report: ${join('reports', 'S6_net1.html')} (executed notebook: ${join('reports', 'S6_net1.ts.ipynb')})`);
+    return 0;
+  } catch (e) {
+    console.error(`npm start: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+/** The project's own kernel spec, named tslab and pointing at this checkout's tslab, in a folder of the project's
+ *  that only our Jupyter runs see (through JUPYTER_PATH): kernels installed on the machine are left alone. */
+export function registerKernel(): string {
+  const dir = join(KERNELS_HOME, 'kernels', 'tslab');
+  mkdirSync(dir, { recursive: true });
+  const tslab = join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab');
+  if (!existsSync(tslab)) throw new Error(`${tslab}: missing; run npm install first`);
+  const spec = {
+    argv: [process.execPath, tslab, 'kernel', '--config-path', '{connection_file}'],
+    display_name: 'TypeScript',
+    language: 'typescript',
+  };
+  writeFileSync(join(dir, 'kernel.json'), JSON.stringify(spec, null, 2) + '\n');
+  return KERNELS_HOME;
+}
+
+/** JUPYTER if set, else `jupyter` on PATH, else Debian's; each must have nbconvert. */
+export function findJupyter(): string {
+  const candidates = process.env.JUPYTER ? [process.env.JUPYTER] : ['jupyter', '/usr/bin/jupyter'];
+  const found = candidates.find((cmd) => spawnSync(cmd, ['nbconvert', '--version'], { encoding: 'utf8' }).status === 0);
+  if (!found) throw new Error(INSTALL_HINT);
+  return found;
+}
+
+function nbconvert(jupyter: string, env: NodeJS.ProcessEnv, args: string[]): void {
+  const r = spawnSync(jupyter, ['nbconvert', ...args], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`jupyter nbconvert ${args[1]} failed (exit ${r.status ?? r.signal})`);
+}
+
+/** `npm run notebook`: Jupyter Notebook on the notebook, with the project's kernel. */
+export function serve(): number {
+  try {
+    const env = { ...process.env, JUPYTER_PATH: registerKernel() };
+    const r = spawnSync(findJupyter(), ['notebook', NOTEBOOK], { env, stdio: 'inherit' });
+    return r.status ?? 1;
+  } catch (e) {
+    console.error(`npm run notebook: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+if (require.main === module) process.exitCode = process.argv[2] === 'serve' ? serve() : main();

@@ -1,0 +1,132 @@
+import * as tf from '@tensorflow/tfjs';
+import { channelKernelApplies } from '../backend/kernels/channelOps';
+
+interface BatchNorm2dConfig {
+  /** PyTorch's momentum: the weight of the new batch in the running statistics (0.1). */
+  momentum?: number;
+  epsilon?: number;
+  name?: string;
+}
+
+/** PyTorch's BatchNorm2d for channels-last input. Training normalises with the batch's statistics and updates the
+ *  running ones as PyTorch does (unbiased variance); inference uses the running statistics. Its gradient is the
+ *  closed form, computed in a handful of passes, where tfjs-layers' BatchNormalization differentiates through
+ *  moments() and a generic batchNorm op (some twenty full-size element-wise kernels per layer, a Tile among them). */
+export class BatchNorm2d extends tf.layers.Layer {
+  static className = 'BatchNorm2d';
+  readonly momentum: number;
+  readonly epsilon: number;
+  private gamma!: tf.LayerVariable;
+  private beta!: tf.LayerVariable;
+  private runningMean!: tf.LayerVariable;
+  private runningVar!: tf.LayerVariable;
+
+  constructor(config: BatchNorm2dConfig = {}) {
+    super(config);
+    this.momentum = config.momentum ?? 0.1;
+    this.epsilon = config.epsilon ?? 1e-5;
+  }
+
+  build(inputShape: tf.Shape | tf.Shape[]): void {
+    const channels = (inputShape as number[]).at(-1)!;
+    this.gamma = this.addWeight('gamma', [channels], 'float32', tf.initializers.ones());
+    this.beta = this.addWeight('beta', [channels], 'float32', tf.initializers.zeros());
+    this.runningMean = this.addWeight('moving_mean', [channels], 'float32', tf.initializers.zeros(), undefined, false);
+    this.runningVar = this.addWeight('moving_variance', [channels], 'float32', tf.initializers.ones(), undefined, false);
+    this.built = true;
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    const gamma = this.gamma.read() as tf.Tensor1D;
+    const beta = this.beta.read() as tf.Tensor1D;
+    if (!kwargs.training) {
+      const [mean, variance] = [this.runningMean.read(), this.runningVar.read()];
+      if (channelKernelApplies('BatchNorm2dInference', x)) {
+        return tf.engine().runKernel('BatchNorm2dInference', { x, gamma, beta, mean, variance }, { epsilon: this.epsilon }) as tf.Tensor;
+      }
+      return tf.tidy(() => {
+        const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, this.epsilon)));
+        return tf.add(tf.mul(x, scale), tf.sub(beta, tf.mul(mean, scale)));
+      });
+    }
+    const { y, mean, variance } = normaliseBatch(x, gamma, beta, this.epsilon);
+    const n = x.size / x.shape[3];
+    tf.tidy(() => {
+      const m = this.momentum;
+      this.runningMean.write(tf.add(tf.mul(this.runningMean.read(), 1 - m), tf.mul(mean, m)));
+      this.runningVar.write(tf.add(tf.mul(this.runningVar.read(), 1 - m), tf.mul(variance, (m * n) / (n - 1))));
+    });
+    mean.dispose();
+    variance.dispose();
+    return y;
+  }
+
+  getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), momentum: this.momentum, epsilon: this.epsilon };
+  }
+}
+
+/** One training-mode forward pass: the output, the batch statistics, what the gradient needs, and the gradient. */
+interface Pass {
+  y: tf.Tensor4D;
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+  saved: tf.Tensor[];
+  grad(dy: tf.Tensor4D, saved: tf.Tensor[]): tf.Tensor[];
+}
+
+/** Batch normalisation with the batch's own statistics, differentiable in x, gamma and beta; also returns the
+ *  (biased) batch mean and variance, kept for the caller to dispose. On wasm it runs our two kernels (two passes each
+ *  way, lib/kernels/batchNorm2d.ts); elsewhere the same arithmetic as tf ops. */
+function normaliseBatch(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number) {
+  const pass = channelKernelApplies('BatchNorm2dTraining', x) ? byKernels : byOps;
+  let mean!: tf.Tensor1D;
+  let variance!: tf.Tensor1D;
+  const forward = tf.customGrad((xIn, gammaIn, betaIn, save) => {
+    const p = pass(xIn as tf.Tensor4D, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D, epsilon);
+    mean = tf.keep(p.mean);
+    variance = tf.keep(p.variance);
+    (save as tf.GradSaveFunc)(p.saved);
+    return { value: p.y, gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => p.grad(dy as tf.Tensor4D, saved) };
+  });
+  const y = forward(x, gamma, beta) as tf.Tensor4D;
+  return { y, mean, variance };
+}
+
+function byKernels(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): Pass {
+  const [y, mean, variance] = tf.engine().runKernel('BatchNorm2dTraining', { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+  return {
+    y: y as tf.Tensor4D,
+    mean: mean as tf.Tensor1D,
+    variance: variance as tf.Tensor1D,
+    saved: [x, mean, variance, gamma],
+    grad: (dy, [xs, mu, v, g]) =>
+      tf.engine().runKernel('BatchNorm2dTrainingGrad', { dy, x: xs, mean: mu, variance: v, gamma: g }, { epsilon }) as tf.Tensor[],
+  };
+}
+
+function byOps(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): Pass {
+  const mean = tf.mean(x, [0, 1, 2]) as tf.Tensor1D;
+  const centred = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(centred), [0, 1, 2]) as tf.Tensor1D;
+  const invStd = tf.rsqrt(tf.add(variance, epsilon));
+  const normalised = tf.mul(centred, invStd);
+  return {
+    y: tf.add(tf.mul(normalised, gamma), beta),
+    mean,
+    variance,
+    saved: [normalised, invStd, gamma],
+    grad: (grad, [xHat, inv, gam]) => {
+      const count = grad.size / grad.shape[3];
+      const dBeta = tf.sum(grad, [0, 1, 2]);
+      const dGamma = tf.sum(tf.mul(grad, xHat), [0, 1, 2]);
+      // dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂))
+      const dx = tf.mul(
+        tf.sub(tf.sub(grad, tf.div(dBeta, count)), tf.mul(xHat, tf.div(dGamma, count))),
+        tf.mul(gam, inv),
+      );
+      return [dx, dGamma, dBeta];
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import * as tf from '@tensorflow/tfjs';
+import { BatchNorm2d } from './batchnorm';
+import { scaleChannelsOp } from '../backend/kernels/scaleChannels';
+import { Rng } from '../util/rng';
+
+interface Dropout2dConfig {
+  rate: number;
+  seed?: number;
+  name?: string;
+}
+
+/** PyTorch's Dropout2d: zeroes whole channels (one draw per sample and channel), scales the rest by 1/(1−rate),
+ *  and passes inputs through unchanged at inference. tfjs-layers has no SpatialDropout2D. */
+export class Dropout2d extends tf.layers.Layer {
+  static className = 'Dropout2d';
+  readonly rate: number;
+  private readonly seed?: number;
+  private rng?: Rng;
+
+  constructor(config: Dropout2dConfig) {
+    super(config);
+    if (!(config.rate >= 0 && config.rate < 1)) throw new Error(`Dropout2d: rate must be in [0, 1), got ${config.rate}`);
+    this.rate = config.rate;
+    this.seed = config.seed;
+    this.rng = config.seed === undefined ? undefined : new Rng(config.seed);
+  }
+
+  /** Restarts the mask generator; the training loop does this every step so that its own RNG is the only state. */
+  reseed(seed: number): void {
+    this.rng = new Rng(seed);
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!kwargs.training || this.rate === 0) return x;
+    return tf.tidy(() => {
+      const [n, , , c] = x.shape;
+      const keep = tf.step(tf.sub(tf.randomUniform([n, 1, 1, c], 0, 1, 'float32', this.rng?.seed()), this.rate));
+      return scaleChannelsOp(x as tf.Tensor4D, tf.mul(keep, 1 / (1 - this.rate)));
+    });
+  }
+
+  getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rate: this.rate, ...(this.seed === undefined ? {} : { seed: this.seed }) };
+  }
+}
+
+/** Reseeds every Dropout2d layer of `model` from one seed. */
+export function seedDropout(model: tf.LayersModel, seed: number): void {
+  const rng = new Rng(seed);
+  for (const layer of model.layers) if (layer instanceof Dropout2d) layer.reseed(rng.seed());
+}
+
+/** log(softmax(x)) over the last axis, as PyTorch's F.log_softmax ends the original network. */
+export class LogSoftmax extends tf.layers.Layer {
+  static className = 'LogSoftmax';
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.logSoftmax(Array.isArray(inputs) ? inputs[0] : inputs);
+  }
+}
+
+/** Makes saved models with these layers loadable by tf.loadLayersModel. Safe to call again (notebook reruns). */
+export function registerLayers(): void {
+  tf.serialization.registerClass(BatchNorm2d);
+  tf.serialization.registerClass(Dropout2d);
+  tf.serialization.registerClass(LogSoftmax);
+}

@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+import { seedDropout } from '../model/layers';
+
+/** A slice of a batch, as plain arrays so that it can cross to a worker thread. */
+export interface Shard {
+  images: Float32Array; // size × 784, normalised
+  labels: Int32Array;
+  size: number;
+  /** Seeds the shard's dropout masks. */
+  seed: number;
+}
+
+/** What one shard contributes to a training step. */
+export interface ShardResult {
+  /** Gradient of the shard's mean loss, one array per trainable weight (model.trainableWeights order). */
+  grads: Float32Array[];
+  /** The non-trainable weights (BatchNorm running statistics) after this shard's forward pass. */
+  state: Float32Array[];
+  loss: number;
+  correct: number;
+  size: number;
+}
+
+/** Mean negative log-likelihood of log-probabilities, as PyTorch's F.nll_loss. */
+export function nllLoss(logProbs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.neg(tf.mean(tf.sum(tf.mul(logProbs, tf.oneHot(labels, logProbs.shape[1])), 1))) as tf.Scalar;
+}
+
+export function countCorrect(logProbs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.sum(tf.cast(tf.equal(tf.argMax(logProbs, 1), labels), 'int32'));
+}
+
+/** Forward and backward pass of `model` in training mode on one shard. The model's weights are not changed, only
+ *  its BatchNorm running statistics, which are returned with the gradients. */
+export function shardGradients(model: tf.LayersModel, shard: Shard): ShardResult {
+  seedDropout(model, shard.seed);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const { loss, correct, grads } = tf.tidy(() => {
+    const x = tf.tensor4d(shard.images, [shard.size, 28, 28, 1]);
+    const y = tf.tensor1d(shard.labels, 'int32');
+    let hits!: tf.Scalar;
+    const { value, grads } = tf.variableGrads(() => {
+      const logProbs = model.apply(x, { training: true }) as tf.Tensor2D;
+      hits = tf.keep(countCorrect(logProbs, y));
+      return nllLoss(logProbs, y);
+    }, variables);
+    return { loss: value, correct: hits, grads: variables.map((v) => grads[v.name]) };
+  });
+  return {
+    grads: grads.map(valuesOf),
+    state: model.nonTrainableWeights.map((w) => copyOf(w.read())),
+    loss: valuesOf(loss)[0],
+    correct: valuesOf(correct)[0],
+    size: shard.size,
+  };
+}
+
+/** Reads and disposes a tensor (outside tf.tidy, which would walk a returned typed array element by element). */
+function valuesOf(t: tf.Tensor): Float32Array {
+  const values = copyOf(t);
+  t.dispose();
+  return values;
+}
+
+/** All weights of a model, trainable and not, in model.weights order. */
+export function readWeights(model: tf.LayersModel): Float32Array[] {
+  return model.weights.map((w) => copyOf(w.read()));
+}
+
+/** A copy, since the cpu backend's dataSync hands out the tensor's own storage. */
+function copyOf(t: tf.Tensor): Float32Array {
+  return Float32Array.from(t.dataSync());
+}
+
+export function writeWeights(weights: tf.LayerVariable[], values: Float32Array[]): void {
+  tf.tidy(() => weights.forEach((w, i) => w.write(tf.tensor(values[i], w.shape as number[]))));
+}

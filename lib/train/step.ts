@@ -1,0 +1,173 @@
+import * as tf from '@tensorflow/tfjs';
+import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { BackendChoice } from '../backend/choose';
+import { Batch } from '../data/mnist';
+import { Rng } from '../util/rng';
+import { readWeights, Shard, shardGradients, ShardResult, writeWeights } from './shard';
+import type { StepRequest, WorkerInit } from './worker';
+
+export interface TrainerOptions {
+  lr: number;
+  momentum: number;
+  /** Slices of each batch, each with its own BatchNorm statistics (as PyTorch's DistributedDataParallel has them). */
+  shards: number;
+  /** Worker threads that take shards 1…workers; the main thread computes the rest. At most shards − 1. */
+  workers: number;
+}
+
+/** Threads worth training on: a wasm instance runs one thread, so training splits each batch over up to two of them;
+ *  native TensorFlow and the cpu backend get one, native TensorFlow being threaded itself. */
+export function defaultThreads(backend: string): number {
+  return backend === 'wasm' ? Math.min(2, availableParallelism()) : 1;
+}
+
+/** One training step = one batch split into shards, their gradients averaged (weighted by shard size), then SGD with
+ *  momentum as PyTorch applies it: v = m·v + g; w −= lr·v (tfjs's momentum optimizer does the same). The number of
+ *  shards fixes the numerics; how many run on worker threads only changes the speed. */
+export class Trainer {
+  readonly optimizer: tf.MomentumOptimizer;
+
+  private constructor(readonly model: tf.LayersModel, private readonly opts: TrainerOptions, private readonly helpers: ShardWorker[]) {
+    this.optimizer = tf.train.momentum(opts.lr, opts.momentum);
+  }
+
+  static async create(model: tf.LayersModel, opts: TrainerOptions): Promise<Trainer> {
+    if (!(opts.shards >= 1 && opts.workers >= 0 && opts.workers < opts.shards)) {
+      throw new Error(`Trainer: need 0 ≤ workers < shards, got ${opts.workers} workers for ${opts.shards} shards`);
+    }
+    const init: WorkerInit = { backend: tf.getBackend() as BackendChoice, topology: model.toJSON(null, false) as object };
+    const helpers = await Promise.all(Array.from({ length: opts.workers }, () => ShardWorker.start(init)));
+    return new Trainer(model, opts, helpers);
+  }
+
+  /** Trains on one batch; `seed` draws the dropout masks. Returns the batch's mean loss and its correct predictions. */
+  async step(batch: Batch, seed: number): Promise<{ loss: number; correct: number }> {
+    const shards = split(batch, this.opts.shards, seed);
+    // Workers get the current weights; local shards after the first start again from the running statistics as they
+    // were. A single shard needs neither.
+    const weights = shards.length > 1 ? readWeights(this.model) : [];
+    const initialState = weights.slice(this.model.trainableWeights.length);
+    const results: ShardResult[] = new Array(shards.length);
+    const remote = this.helpers.map(async (helper, i) => {
+      if (shards[i + 1]) results[i + 1] = await helper.run({ weights, shard: shards[i + 1] });
+    });
+    shards.forEach((shard, k) => {
+      if (k > 0 && k <= this.helpers.length) return;
+      if (k > 0) writeWeights(this.model.nonTrainableWeights, initialState);
+      results[k] = shardGradients(this.model, shard);
+    });
+    await Promise.all(remote);
+
+    const share = results.map((r) => r.size / batch.size);
+    if (results.length > 1) writeWeights(this.model.nonTrainableWeights, weightedSum(results.map((r) => r.state), share));
+    const grads = weightedSum(results.map((r) => r.grads), share);
+    tf.tidy(() => {
+      this.optimizer.applyGradients(this.model.trainableWeights.map((w, i) => ({
+        name: (w.read() as tf.Variable).name,
+        tensor: tf.tensor(grads[i], w.shape as number[]),
+      })));
+    });
+    return {
+      loss: results.reduce((sum, r, i) => sum + r.loss * share[i], 0),
+      correct: results.reduce((sum, r) => sum + r.correct, 0),
+    };
+  }
+
+  async dispose(): Promise<void> {
+    disposeMomentum(this.optimizer);
+    await Promise.all(this.helpers.map((h) => h.stop()));
+  }
+}
+
+/** Disposes a tfjs momentum optimizer entirely: its own dispose() forgets the learning-rate scalar (`c`) of its
+ *  SGD base class, one leaked tensor per optimizer. */
+export function disposeMomentum(optimizer: tf.Optimizer): void {
+  optimizer.dispose();
+  (optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
+}
+
+/** Contiguous slices of the batch (sizes differ by at most one), each with its own dropout seed. Empty ones are
+ *  left out, so a batch smaller than the shard count still trains. */
+function split(batch: Batch, count: number, seed: number): Shard[] {
+  const rng = new Rng(seed);
+  const shards: Shard[] = [];
+  for (let k = 0, start = 0; k < count; k++) {
+    const size = Math.floor(batch.size / count) + (k < batch.size % count ? 1 : 0);
+    const shardSeed = rng.seed();
+    if (size === 0) continue;
+    shards.push({
+      images: batch.images.subarray(start * 784, (start + size) * 784),
+      labels: batch.labels.subarray(start, start + size),
+      size,
+      seed: shardSeed,
+    });
+    start += size;
+  }
+  return shards;
+}
+
+/** Σ share[k] · arrays[k], element-wise, for lists of equally shaped arrays; summed in shard order. */
+function weightedSum(arrays: Float32Array[][], share: number[]): Float32Array[] {
+  return arrays[0].map((first, j) => {
+    const out = new Float32Array(first.length);
+    arrays.forEach((list, k) => {
+      const a = list[j];
+      for (let i = 0; i < out.length; i++) out[i] += share[k] * a[i];
+    });
+    return out;
+  });
+}
+
+/** A worker thread running lib/worker.ts, one request at a time. */
+class ShardWorker {
+  private pending?: { resolve(r: ShardResult): void; reject(e: Error): void };
+  private exited?: Error;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (m: { result?: ShardResult; error?: string }) => {
+      if (m.error !== undefined) this.fail(new Error(`worker thread: ${m.error}`));
+      else this.take()?.resolve(m.result!);
+    });
+    worker.on('error', (e) => this.fail(e));
+    // A step waiting on a worker that died (out of memory, say) fails instead of waiting for ever.
+    worker.on('exit', (code) => {
+      this.exited = new Error(`worker thread exited (code ${code})`);
+      this.fail(this.exited);
+    });
+  }
+
+  private take() {
+    const p = this.pending;
+    this.pending = undefined;
+    return p;
+  }
+
+  private fail(e: Error): void {
+    this.take()?.reject(e);
+  }
+
+  static start(init: WorkerInit): Promise<ShardWorker> {
+    const worker = new Worker(join(__dirname, 'worker.js'), { workerData: init });
+    return new Promise((resolve, reject) => {
+      worker.once('message', (m: { ready?: boolean; error?: string }) => {
+        if (m.ready) resolve(new ShardWorker(worker));
+        else reject(new Error(`worker thread failed to start: ${m.error}`));
+      });
+      worker.once('error', reject);
+    });
+  }
+
+  run(request: StepRequest): Promise<ShardResult> {
+    return new Promise((resolve, reject) => {
+      if (this.exited) return reject(this.exited);
+      this.pending = { resolve, reject };
+      this.worker.postMessage(request);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,92 @@
+import * as tf from '@tensorflow/tfjs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BackendReport } from '../backend/choose';
+import { NotebookConfig } from '../run/settings';
+import { MnistSplit, MNIST_MEAN, MNIST_STD } from '../data/mnist';
+import { showFigure, showHtml } from './display';
+import { ROOT } from '../util/paths';
+import { trainableParams } from '../model/net';
+import { confusionHeatmap, digitGrid, learningCurves } from './plots';
+import { confusionMatrix, misclassified, predictLabels } from '../train/evaluate';
+import { saveRun } from '../run/record';
+import { frameHtml, historyFrame } from './tables';
+import { History } from '../train/loop';
+
+export { trainLive } from './live';
+
+/** Where a run refreshes the README's pictures (tests point MNIST_IMAGES_DIR elsewhere). */
+const imagesDir = (): string => process.env.MNIST_IMAGES_DIR || join(ROOT, 'images');
+
+/** A grid of the first training digits with their labels, and the normalisation the network sees. */
+export async function showSamples(split: MnistSplit, count = 20): Promise<void> {
+  const images = Array.from({ length: count }, (_, i) => split.pixels.subarray(i * 784, (i + 1) * 784));
+  await showFigure(digitGrid(images, Array.from(split.labels.subarray(0, count), String)));
+  const raw = meanStd(split.pixels, 1 / 255);
+  const normalised = meanStd(split.images, 1);
+  console.log(`pixels / 255: mean ${raw.mean.toFixed(4)}, std ${raw.std.toFixed(4)}  (the original uses ${MNIST_MEAN}, ${MNIST_STD})`);
+  console.log(`normalised:   mean ${normalised.mean.toFixed(4)}, std ${normalised.std.toFixed(4)}`);
+}
+
+export async function showLearningCurves(history: History): Promise<void> {
+  savePng('learning_curve.png', await showFigure(learningCurves(history)));
+}
+
+export function showHistoryTable(history: History): void {
+  const df = historyFrame(history);
+  showHtml(frameHtml(df), df.toString());
+}
+
+/** The confusion matrix of the test set, and the misclassified digits with predicted and true labels. */
+export async function showMistakes(model: tf.LayersModel, test: MnistSplit, count = 30): Promise<number> {
+  const predicted = predictLabels(model, test);
+  await showFigure(confusionHeatmap(confusionMatrix(test.labels, predicted)));
+  const wrong = misclassified(test.labels, predicted);
+  const shown = wrong.slice(0, count);
+  const grid = digitGrid(
+    shown.map((i) => test.pixels.subarray(i * 784, (i + 1) * 784)),
+    shown.map((i) => `pred ${predicted[i]} / true ${test.labels[i]}`),
+  );
+  savePng('output.png', await showFigure(grid));
+  return wrong.length;
+}
+
+/** The numbers the original's README states, and those it did not. */
+export function headline(model: tf.LayersModel, history: History, report: BackendReport, threads = report.threads): string {
+  const best = history.reduce((a, b) => (b.testAcc > a.testAcc ? b : a));
+  const first = history.find((s) => s.testAcc >= 99.4);
+  const perEpoch = history.reduce((sum, s) => sum + s.seconds, 0) / history.length;
+  const lastFive = history.slice(-5);
+  return [
+    `parameters:              ${trainableParams(model).toLocaleString('en-US')}`,
+    `best test accuracy:      ${best.testAcc.toFixed(2)}% (epoch ${best.epoch} of ${history.length})`,
+    `first epoch at >= 99.4%: ${first ? first.epoch : 'not reached'}`,
+    `last epochs:             ${lastFive.map((s) => `${s.testAcc.toFixed(2)}%`).join(', ')} (epochs ${lastFive[0].epoch}-${history.length})`,
+    `seconds per epoch:       ${perEpoch.toFixed(1)}`,
+    `backend:                 ${report.backend} on ${report.device}, ${threads} thread${threads > 1 ? 's' : ''}`,
+  ].join('\n');
+}
+
+/** Saves the model and the run's history where the settings say (relative to the project's root). */
+export async function saveNotebookRun(config: NotebookConfig, model: tf.LayersModel, history: History, backend: BackendReport): Promise<void> {
+  await saveRun(resolve(ROOT, config.out), model, { backend, options: config, history });
+  console.log(`saved model.json, weights.bin and history.json to ${config.out}`);
+}
+
+function savePng(name: string, png: Buffer | undefined): void {
+  if (!png) return console.log(`(no Chromium found: ${name} not refreshed)`);
+  mkdirSync(imagesDir(), { recursive: true });
+  writeFileSync(join(imagesDir(), name), png);
+}
+
+function meanStd(values: ArrayLike<number>, scale: number): { mean: number; std: number } {
+  let sum = 0;
+  let sq = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] * scale;
+    sum += v;
+    sq += v * v;
+  }
+  const mean = sum / values.length;
+  return { mean, std: Math.sqrt(sq / values.length - mean * mean) };
+}

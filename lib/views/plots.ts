@@ -1,0 +1,75 @@
+import { History } from '../train/loop';
+
+/** A plotly figure as plotly.js takes it: traces and layout, plain data that serialises to JSON. */
+export interface Figure {
+  data: object[];
+  layout: Record<string, unknown>;
+}
+
+const AXIS = { zeroline: false, automargin: true };
+
+/** The original's 2×2 learning curves: train loss, train accuracy, test loss, test accuracy per epoch. */
+export function learningCurves(history: History): Figure {
+  const epochs = history.map((s) => s.epoch);
+  const panels = [
+    { title: 'Training Loss', values: history.map((s) => s.trainLoss), color: '#1f77b4' },
+    { title: 'Training Accuracy (%)', values: history.map((s) => s.trainAcc), color: '#2ca02c' },
+    { title: 'Test Loss', values: history.map((s) => s.testLoss), color: '#d62728' },
+    { title: 'Test Accuracy (%)', values: history.map((s) => s.testAcc), color: '#9467bd' },
+  ];
+  const layout: Record<string, unknown> = {
+    grid: { rows: 2, columns: 2, pattern: 'independent', ygap: 0.4 },
+    height: 560,
+    width: 900,
+    showlegend: false,
+    margin: { t: 50, b: 50, l: 60, r: 20 },
+    annotations: panels.map((p, i) => ({
+      text: `<b>${p.title}</b>`, showarrow: false, xref: `x${i + 1} domain`, yref: `y${i + 1} domain`, x: 0.5, y: 1.12,
+    })),
+  };
+  panels.forEach((_, i) => {
+    layout[`xaxis${i + 1}`] = { ...AXIS, title: { text: 'epoch' }, dtick: epochs.length > 10 ? 2 : 1 };
+    layout[`yaxis${i + 1}`] = { ...AXIS };
+  });
+  const data = panels.map((p, i) => ({
+    type: 'scatter', mode: 'lines+markers', name: p.title, x: epochs, y: p.values,
+    xaxis: `x${i + 1}`, yaxis: `y${i + 1}`, line: { color: p.color },
+  }));
+  return { data, layout };
+}
+
+/** counts[true][predicted] as a heatmap, with the count written in each cell. */
+export function confusionHeatmap(counts: number[][]): Figure {
+  const digits = counts.map((_, i) => String(i));
+  return {
+    data: [{
+      type: 'heatmap', z: counts, x: digits, y: digits, colorscale: 'Blues', reversescale: true, showscale: false,
+      text: counts.map((row) => row.map(String)), texttemplate: '%{text}', hovertemplate: 'true %{y}, predicted %{x}: %{z}<extra></extra>',
+    }],
+    layout: {
+      title: { text: 'Confusion matrix (test set)' }, width: 520, height: 520,
+      xaxis: { title: { text: 'predicted' }, type: 'category' },
+      yaxis: { title: { text: 'true' }, type: 'category', autorange: 'reversed' },
+      margin: { t: 50, b: 60, l: 60, r: 20 },
+    },
+  };
+}
+
+/** Digits in a grid of small grayscale heatmaps, each with its own caption. */
+export function digitGrid(images: Uint8Array[], captions: string[], columns = 10): Figure {
+  const rows = Math.max(1, Math.ceil(images.length / columns));
+  const layout: Record<string, unknown> = {
+    grid: { rows, columns, pattern: 'independent', xgap: 0.15, ygap: 0.35 },
+    width: 90 * columns, height: 105 * rows + 30, showlegend: false, margin: { t: 30, b: 10, l: 10, r: 10 },
+    annotations: captions.map((text, i) => ({
+      text, showarrow: false, xref: `x${i + 1} domain`, yref: `y${i + 1} domain`, x: 0.5, y: 1.25, font: { size: 11 },
+    })),
+  };
+  const data = images.map((pixels, i) => {
+    layout[`xaxis${i + 1}`] = { visible: false };
+    layout[`yaxis${i + 1}`] = { visible: false, autorange: 'reversed', scaleanchor: `x${i + 1}` };
+    const z = Array.from({ length: 28 }, (_, r) => Array.from(pixels.subarray(r * 28, r * 28 + 28)));
+    return { type: 'heatmap', z, colorscale: 'Greys', reversescale: true, showscale: false, hoverinfo: 'skip', xaxis: `x${i + 1}`, yaxis: `y${i + 1}` };
+  });
+  return { data, layout };
+}

@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Interrupted } from '../../lib/run/interrupt';
+
+const LIB = resolve(__dirname, '..', '..', 'lib', 'run');
+
+/** Runs a script that holds a lock and a StopOnSignal, never reaches check(), and signals itself `signals`. */
+function signalled(signals: NodeJS.Signals[]): { code: number | null; stderr: string; dir: string } {
+  const dir = join(mkdtempSync(join(tmpdir(), 'mnist20k-sig-')), 'run');
+  const script = `
+    const { StopOnSignal } = require(${JSON.stringify(join(LIB, 'interrupt'))});
+    const { lockRunDir } = require(${JSON.stringify(join(LIB, 'lock'))});
+    lockRunDir(${JSON.stringify(dir)}, '--out');
+    new StopOnSignal();
+    const signals = ${JSON.stringify(signals)};
+    signals.forEach((s, i) => setTimeout(() => process.kill(process.pid, s), 50 * (i + 1)));
+    setTimeout(() => process.exit(0), 50 * (signals.length + 1));`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  return { code: r.status, stderr: r.stderr, dir };
+}
+
+test('a first signal only asks to stop; a second ends the process at once and releases the lock', () => {
+  const once = signalled(['SIGINT']);
+  assert.equal(once.code, 0, 'one signal: the process went on to its own end');
+  assert.match(once.stderr, /SIGINT: stopping after this batch \(press Ctrl-C again to quit at once\)/);
+  const twice = signalled(['SIGTERM', 'SIGINT']);
+  assert.equal(twice.code, 130);
+  assert.equal(existsSync(twice.dir), false, 'the lock and its folder are gone');
+});
+
+test('an interruption exits as a shell reports the signal', () => {
+  assert.equal(new Interrupted('SIGINT', 'at epoch 1, batch 2').exitCode, 130);
+  assert.equal(new Interrupted('SIGTERM', 'after epoch 1').exitCode, 143);
+  assert.equal(new Interrupted('SIGTERM', 'after epoch 1').message, 'interrupted by SIGTERM after epoch 1');
+});

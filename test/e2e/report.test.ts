@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../../lib/util/paths';
+import { drawnTraces, launch, screenshot, watchErrors } from './browser';
+
+const QUICK = { MNIST_EPOCHS: '2', MNIST_TRAIN_SAMPLES: '1200', MNIST_TEST_SAMPLES: '500', MNIST_BACKEND: 'wasm', MNIST_SEED: '3' };
+
+test('npm start with a bad setting stops at once with a one-line error', () => {
+  const r = spawnSync('npm', ['start', '--silent'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MNIST_EPOCHS: 'many' } });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /MNIST_EPOCHS: expected an integer ≥ 1, got 'many'/);
+});
+
+test('npm start writes a self-contained report whose charts draw offline in Chromium', async () => {
+  const images = mkdtempSync(join(tmpdir(), 'mnist20k-images-'));
+  const r = spawnSync('npm', ['start', '--silent'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...QUICK, MNIST_IMAGES_DIR: images, MNIST_OUT: mkdtempSync(join(tmpdir(), 'mnist20k-out-')) } });
+  assert.equal(r.status, 0, r.stderr);
+  const html = join(ROOT, 'reports', 'S6_net1.html');
+  assert.ok(existsSync(html));
+  assert.deepEqual(readdirSync(images).sort(), ['learning_curve.png', 'output.png']);
+  const source = readFileSync(html, 'utf8');
+  assert.equal(source.split('* plotly.js v').length - 1, 1, 'plotly.js embedded exactly once');
+
+  const browser = await launch();
+  try {
+    const context = await browser.newContext({ offline: true, viewport: { width: 1200, height: 900 } });
+    await context.route(/^(?!file:)/, (route) => route.abort());
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`file://${html}`);
+    await page.locator('.js-plotly-plot').nth(3).waitFor({ timeout: 60000 });
+    const drawn = await drawnTraces(page);
+    assert.ok(drawn.lines >= 4, `learning curves: ${drawn.lines} line traces`);
+    assert.ok(drawn.heatmaps >= 20 + 1, `sample digits and confusion matrix: ${drawn.heatmaps} heatmaps`);
+    assert.equal(await page.locator('table.history tbody tr').count(), 2, 'one history row per epoch');
+    assert.match(await page.locator('body').innerText(), /Total params: 16,034/);
+    await screenshot(page, 'report.png');
+    assert.deepEqual(errors.filter((e) => !/ERR_INTERNET_DISCONNECTED|ERR_FAILED|Failed to load resource/.test(e)), []);
+  } finally {
+    await browser.close();
+  }
+});

@@ -1,0 +1,120 @@
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { BatchNorm2d } from '../../lib/model/batchnorm';
+import { registerWasmTrainingKernels } from '../../lib/backend/kernels/index';
+import { Dropout2d } from '../../lib/model/layers';
+import { Rng } from '../../lib/util/rng';
+import { assertClose } from './assertClose';
+import { on, sameOnWasmAndCpu } from './runKernel';
+
+type Shape = [number, number, number, number];
+const rng = new Rng(77);
+
+/** Batch 1 and more, every channel count the SIMD kernels take and some they hand back to tf ops (3, 6), sizes 1–13. */
+function shapes(channels = [3, 4, 6, 8, 12, 16, 32]): Shape[] {
+  const out: Shape[] = [];
+  for (const batch of [1, 2 + rng.int(6)]) {
+    for (const c of channels) out.push([batch, 1 + rng.int(13), 1 + rng.int(13), c]);
+  }
+  return out.map((s) => (s[0] * s[1] * s[2] < 2 ? [2, s[1], s[2], s[3]] : s));
+}
+
+const values = (n: number, offset = 0, spread = 1): Float32Array =>
+  Float32Array.from({ length: n }, () => offset + spread * (rng.next() * 2 - 1));
+
+before(() => {
+  registerWasmTrainingKernels();
+  registerWasmTrainingKernels(); // a notebook cell run twice
+});
+
+test('BatchNorm2d training on wasm matches the cpu backend: output, running statistics, gradients', async () => {
+  for (const shape of shapes()) {
+    const c = shape[3];
+    const size = shape.reduce((a, b) => a * b);
+    // a large mean next to a small spread: one-pass variance without the shift would lose it
+    const [x, w] = [values(size, 40 * (rng.next() - 0.5), 3), values(size)];
+    const [gamma, beta, runMean, runVar] = [values(c, 1, 0.5), values(c), values(c), values(c, 2, 0.5)];
+    await sameOnWasmAndCpu(() => {
+      const layer = new BatchNorm2d();
+      layer.build(shape);
+      layer.setWeights([tf.tensor1d(gamma), tf.tensor1d(beta), tf.tensor1d(runMean), tf.tensor1d(runVar)]);
+      const xs = tf.tensor4d(x, shape);
+      const loss = (input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input, { training: true }) as tf.Tensor, tf.tensor4d(w, shape))) as tf.Scalar;
+      const y = layer.apply(xs, { training: true }) as tf.Tensor;
+      const [, , mean, variance] = layer.getWeights().map((t) => t.clone());
+      const dx = tf.grad(loss)(xs);
+      const vars = layer.trainableWeights.map((v) => v.read() as tf.Variable);
+      const { grads } = tf.variableGrads(() => loss(xs), vars);
+      layer.weights.forEach((v) => v.dispose());
+      return [y, mean, variance, dx, grads[vars[0].name], grads[vars[1].name]];
+    }, ['y', 'running mean', 'running variance', 'dx', 'dgamma', 'dbeta'], JSON.stringify(shape));
+  }
+});
+
+test('BatchNorm2d kernel gradient, checked against finite differences of its own forward pass', async () => {
+  await tf.setBackend('wasm');
+  const shape: Shape = [3, 4, 5, 8];
+  const x = tf.tensor4d(values(480, 2, 1.5), shape);
+  const weights = tf.tensor4d(values(480), shape);
+  const gamma = tf.tensor1d(values(8, 1, 0.5));
+  const beta = tf.tensor1d(values(8));
+  const layer = new BatchNorm2d();
+  layer.build(shape);
+  layer.setWeights([gamma, beta, tf.zeros([8]), tf.ones([8])]);
+  const loss = (xs: tf.Tensor) => tf.tidy(() => tf.sum(tf.mul(layer.apply(xs, { training: true }) as tf.Tensor, weights)).dataSync()[0]);
+  const dx = tf.grad((xs: tf.Tensor) => tf.sum(tf.mul(layer.apply(xs, { training: true }) as tf.Tensor, weights)))(x).dataSync();
+  const xv = x.dataSync();
+  for (const i of [0, 17, 200, 479]) {
+    const h = 1e-2;
+    const plus = Float32Array.from(xv);
+    const minus = Float32Array.from(xv);
+    plus[i] += h;
+    minus[i] -= h;
+    const numeric = (loss(tf.tensor4d(plus, shape)) - loss(tf.tensor4d(minus, shape))) / (2 * h);
+    assert.ok(Math.abs(numeric - dx[i]) < 2e-2 * Math.max(1, Math.abs(numeric)), `dx[${i}]: ${dx[i]} vs ${numeric}`);
+  }
+  tf.dispose([x, weights, gamma, beta]);
+  layer.weights.forEach((v) => v.dispose());
+});
+
+test('Dropout2d on wasm matches the cpu backend: same masks from the same seed, output and gradient', async () => {
+  for (const shape of shapes()) {
+    const size = shape.reduce((a, b) => a * b);
+    const [x, w, seed] = [values(size), values(size), rng.seed()];
+    await sameOnWasmAndCpu(() => {
+      const layer = new Dropout2d({ rate: 0.4, seed });
+      const loss = (input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input, { training: true }) as tf.Tensor, tf.tensor4d(w, shape))) as tf.Scalar;
+      const xs = tf.tensor4d(x, shape);
+      return [layer.apply(xs, { training: true }) as tf.Tensor, tf.grad(loss)(xs)];
+    }, ['y', 'dx'], JSON.stringify(shape));
+  }
+});
+
+test('ScaleChannels gradient with respect to the scale too (not used by Dropout2d, but defined)', async () => {
+  const shape: Shape = [3, 5, 4, 8];
+  const [x, s] = [values(480), values(24)];
+  await sameOnWasmAndCpu(() => {
+    const f = (xs: tf.Tensor, scale: tf.Tensor) => tf.sum(tf.square(tf.engine().runKernel('ScaleChannels', { x: xs, scale }) as tf.Tensor));
+    const reference = (xs: tf.Tensor, scale: tf.Tensor) => tf.sum(tf.square(tf.mul(xs, scale)));
+    const onWasm = tf.getBackend() === 'wasm';
+    return tf.grads(onWasm ? f : reference)([tf.tensor4d(x, shape), tf.tensor4d(s, [3, 1, 1, 8])]);
+  }, ['dx', 'dscale'], 'gradient');
+});
+
+test('ReLU gradient on wasm matches the cpu backend, zeros and sizes not in fours included', async () => {
+  for (const shape of shapes([1, 3, 4, 8, 16])) {
+    const size = shape.reduce((a, b) => a * b);
+    const x = values(size).map((v, i) => (i % 7 === 0 ? 0 : v));
+    const w = values(size);
+    await sameOnWasmAndCpu(() => [tf.grad((xs: tf.Tensor) => tf.sum(tf.mul(tf.relu(xs), tf.tensor4d(w, shape))))(tf.tensor4d(x, shape))],
+      ['dx'], JSON.stringify(shape));
+  }
+});
+
+test('ReLU gradient on wasm passes NaN inputs on as NaN, as dy · step(x) does', async () => {
+  const [grad] = await on('wasm', () => [tf.grad((xs: tf.Tensor) => tf.sum(tf.relu(xs)))(tf.tensor1d([NaN, -1, 0, 2]))]);
+  assert.ok(Number.isNaN(grad[0]));
+  assert.deepEqual(Array.from(grad.subarray(1)), [0, 0, 1]);
+});

@@ -1,0 +1,88 @@
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '../../lib/backend/choose';
+import { CHECKPOINT_FILE, readCheckpoint, restoreCheckpoint, RunSettings, saveCheckpoint } from '../../lib/run/checkpoint';
+import { buildNet } from '../../lib/model/net';
+import { LoopState } from '../../lib/train/loop';
+import { disposeMomentum } from '../../lib/train/step';
+
+const settings: RunSettings = { epochs: 3, batchSize: 8, lr: 0.01, lrStep: 0, lrGamma: 1, momentum: 0.9, seed: 1, backend: 'wasm', threads: 1 };
+const state: LoopState = { epoch: 1, rngState: 12345, history: [{ epoch: 1, trainLoss: 1, trainAcc: 50, testLoss: 1, testAcc: 50, seconds: 1 }] };
+const x = tf.tidy(() => tf.randomNormal([8, 28, 28, 1], 0, 1, 'float32', 3));
+
+/** One SGD-with-momentum step on a fixed batch (no dropout: its masks are the loop's business); any loss will do. */
+function step(model: tf.LayersModel, optimizer: tf.Optimizer): void {
+  tf.tidy(() => {
+    optimizer.minimize(() => tf.mean(tf.square(model.apply(x, { training: true }) as tf.Tensor)));
+  });
+}
+
+const values = (ts: tf.Tensor[]): number[][] => ts.map((t) => Array.from(t.dataSync()));
+
+before(async () => {
+  await initBackend('wasm');
+});
+
+test('a restored model and optimizer take the same next step as the originals: weights, BatchNorm statistics, momentum', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mnist20k-ckpt-'));
+  const [model, optimizer] = [buildNet({ seed: 1, dropout: 0 }), tf.train.momentum(0.01, 0.9)];
+  step(model, optimizer);
+  step(model, optimizer);
+  await saveCheckpoint(dir, model, optimizer, settings, state);
+
+  const [copy, copyOptimizer] = [buildNet({ seed: 2, dropout: 0 }), tf.train.momentum(0.01, 0.9)];
+  const cp = readCheckpoint(dir)!;
+  assert.deepEqual({ epoch: cp.epoch, rngState: cp.rngState, history: cp.history, settings: cp.settings }, { ...state, settings });
+  await restoreCheckpoint(join(dir, CHECKPOINT_FILE), cp, copy, copyOptimizer);
+  assert.deepEqual(values(copy.getWeights()), values(model.getWeights()));
+
+  step(model, optimizer);
+  step(copy, copyOptimizer);
+  assert.deepEqual(values(copy.getWeights()), values(model.getWeights()), 'momentum restored: the third step agrees too');
+  model.dispose();
+  copy.dispose();
+  disposeMomentum(optimizer);
+  disposeMomentum(copyOptimizer);
+});
+
+test('saving leaks no tensors', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mnist20k-ckpt-'));
+  const [model, optimizer] = [buildNet({ seed: 1, dropout: 0 }), tf.train.momentum(0.01, 0.9)];
+  step(model, optimizer);
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) await saveCheckpoint(dir, model, optimizer, settings, state);
+  assert.equal(tf.memory().numTensors, before);
+  model.dispose();
+  disposeMomentum(optimizer);
+});
+
+test('NaN weights are never written: the last good checkpoint stays as it was', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mnist20k-ckpt-'));
+  const [model, optimizer] = [buildNet({ seed: 1, dropout: 0 }), tf.train.momentum(0.01, 0.9)];
+  step(model, optimizer);
+  await saveCheckpoint(dir, model, optimizer, settings, state);
+  const good = readFileSync(join(dir, CHECKPOINT_FILE), 'utf8');
+  const weights = model.getWeights();
+  model.setWeights([tf.fill(weights[0].shape, NaN), ...weights.slice(1)]);
+  await assert.rejects(saveCheckpoint(dir, model, optimizer, settings, { ...state, epoch: 2 }),
+    /^Error: epoch 2: weight .*kernel holds NaN at index 0: not saving a diverged model$/);
+  assert.equal(readFileSync(join(dir, CHECKPOINT_FILE), 'utf8'), good);
+  model.dispose();
+  disposeMomentum(optimizer);
+});
+
+test('a damaged checkpoint is refused with a message naming the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mnist20k-ckpt-'));
+  assert.equal(readCheckpoint(dir), undefined);
+  const file = join(dir, CHECKPOINT_FILE);
+  writeFileSync(file, '{"format":"mnist20k-check');
+  assert.throws(() => readCheckpoint(dir), /checkpoint\.json: not valid JSON/);
+  writeFileSync(file, '{"format":"other"}');
+  assert.throws(() => readCheckpoint(dir), /checkpoint\.json: not an mnist20k checkpoint \(format 'other'/);
+  writeFileSync(file, JSON.stringify({ format: 'mnist20k-checkpoint/1', ...state, epoch: 2, settings, weights: [], optimizer: [] }));
+  assert.throws(() => readCheckpoint(dir), /checkpoint\.json: corrupt checkpoint: history does not hold 2 epochs/);
+});

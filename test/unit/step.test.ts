@@ -1,0 +1,90 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../lib/backend/choose';
+import { Batch, batches, loadMnist } from '../../lib/data/mnist';
+import { seedDropout } from '../../lib/model/layers';
+import { buildNet } from '../../lib/model/net';
+import { Rng } from '../../lib/util/rng';
+import { nllLoss, readWeights } from '../../lib/train/shard';
+import { disposeMomentum, Trainer, TrainerOptions } from '../../lib/train/step';
+
+const STEPS = 3;
+let pool: Batch[];
+
+before(async () => {
+  await initBackend('wasm');
+  const data = loadMnist({ trainSamples: 500, testSamples: 1 });
+  pool = [...batches(data.train, 96, new Rng(3).permutation(500))].slice(0, STEPS);
+});
+after(() => assert.equal(tf.memory().numTensors, 0, 'every test disposed its tensors'));
+
+/** Losses of STEPS steps and the weights after them, from a fresh seeded network. */
+async function runSteps(opts: Omit<TrainerOptions, 'lr' | 'momentum'>, steps = pool) {
+  const model = buildNet({ seed: 5 });
+  const trainer = await Trainer.create(model, { lr: 0.05, momentum: 0.9, ...opts });
+  const losses: number[] = [];
+  for (const [i, b] of steps.entries()) losses.push((await trainer.step(b, 100 + i)).loss);
+  const weights = readWeights(model);
+  await trainer.dispose();
+  model.dispose();
+  return { losses, weights };
+}
+
+function assertClose(a: Float32Array[], b: Float32Array[], what: string): void {
+  assert.equal(a.length, b.length);
+  a.forEach((w, j) => {
+    const worst = w.reduce((m, v, i) => Math.max(m, Math.abs(v - b[j][i])), 0);
+    assert.ok(worst < 1e-5, `${what}: weight ${j} differs by ${worst}`);
+  });
+}
+
+test('shards on a worker thread give the numbers of the same shards on the main thread', async () => {
+  const threaded = await runSteps({ shards: 2, workers: 1 });
+  const single = await runSteps({ shards: 2, workers: 0 });
+  threaded.losses.forEach((l, i) => assert.ok(Math.abs(l - single.losses[i]) < 1e-6, `step ${i}: ${l} vs ${single.losses[i]}`));
+  assertClose(threaded.weights, single.weights, 'worker vs main thread');
+  // The shard statistics matter: one shard of 96 is a different step from two of 48.
+  const whole = await runSteps({ shards: 1, workers: 0 });
+  assert.notEqual(whole.losses[2], single.losses[2]);
+});
+
+test('one shard is plain SGD with momentum: the same as the optimizer minimising the batch loss', async () => {
+  const ours = await runSteps({ shards: 1, workers: 0 });
+  const model = buildNet({ seed: 5 });
+  const optimizer = tf.train.momentum(0.05, 0.9);
+  for (const [i, b] of pool.entries()) {
+    seedDropout(model, new Rng(100 + i).seed());
+    tf.tidy(() => {
+      const x = tf.tensor4d(b.images, [b.size, 28, 28, 1]);
+      const y = tf.tensor1d(b.labels, 'int32');
+      optimizer.minimize(() => nllLoss(model.apply(x, { training: true }) as tf.Tensor2D, y));
+    });
+  }
+  assertClose(ours.weights, readWeights(model), 'Trainer vs optimizer.minimize');
+  disposeMomentum(optimizer);
+  model.dispose();
+});
+
+test('a batch smaller than the shard count still trains', async () => {
+  const tiny: Batch = { images: pool[0].images.subarray(0, 784), labels: pool[0].labels.subarray(0, 1), size: 1 };
+  const { losses, weights } = await runSteps({ shards: 2, workers: 1 }, [tiny]);
+  assert.ok(Number.isFinite(losses[0]));
+  assert.ok(weights.every((w) => w.every(Number.isFinite)));
+});
+
+test('workers must be fewer than shards', async () => {
+  const model = buildNet({ seed: 5 });
+  await assert.rejects(Trainer.create(model, { lr: 0.1, momentum: 0, shards: 2, workers: 2 }), /0 ≤ workers < shards/);
+  model.dispose();
+});
+
+test('a worker thread that dies fails the step instead of hanging it', async () => {
+  const model = buildNet({ seed: 5 });
+  const trainer = await Trainer.create(model, { lr: 0.1, momentum: 0, shards: 2, workers: 1 });
+  const [helper] = (trainer as unknown as { helpers: { worker: { terminate(): Promise<number> } }[] }).helpers;
+  await helper.worker.terminate();
+  await assert.rejects(trainer.step(pool[0], 1), /worker thread exited/);
+  await trainer.dispose();
+  model.dispose();
+});

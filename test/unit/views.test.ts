@@ -1,0 +1,106 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { notebookConfig } from '../../lib/run/settings';
+import { figureHtml } from '../../lib/views/display';
+import { buildNet } from '../../lib/model/net';
+import { headline } from '../../lib/views/notebook';
+import { confusionHeatmap, digitGrid, learningCurves } from '../../lib/views/plots';
+import { confusionMatrix, misclassified } from '../../lib/train/evaluate';
+import { findJupyter } from '../../lib/cli/jupyter';
+import { frameHtml, historyFrame } from '../../lib/views/tables';
+import { History } from '../../lib/train/loop';
+
+const history: History = [
+  { epoch: 1, trainLoss: 0.5, trainAcc: 85.123, testLoss: 0.1, testAcc: 97.5, seconds: 20.04 },
+  { epoch: 2, trainLoss: 0.1, trainAcc: 97.9, testLoss: 0.05, testAcc: 98.76, seconds: 19.5 },
+];
+
+test('learning curves: four panels, one trace each, in the original order', () => {
+  const figure = learningCurves(history);
+  assert.equal(figure.data.length, 4);
+  const traces = figure.data as { x: number[]; y: number[]; xaxis: string; yaxis: string }[];
+  assert.deepEqual(traces.map((t) => t.y), [[0.5, 0.1], [85.123, 97.9], [0.1, 0.05], [97.5, 98.76]]);
+  assert.deepEqual(traces.map((t) => t.xaxis), ['x1', 'x2', 'x3', 'x4']);
+  assert.deepEqual(traces[0].x, [1, 2]);
+});
+
+test('confusion matrix and misclassified images', () => {
+  const truth = Uint8Array.of(1, 2, 3, 3, 7);
+  const predicted = Uint8Array.of(1, 2, 8, 3, 1);
+  const counts = confusionMatrix(truth, predicted);
+  assert.equal(counts.flat().reduce((a, b) => a + b, 0), truth.length);
+  assert.equal(counts[3][8], 1);
+  assert.equal(counts[7][1], 1);
+  assert.deepEqual(misclassified(truth, predicted), [2, 4]);
+  assert.deepEqual(misclassified(truth, predicted, 1), [2]);
+  const heatmap = confusionHeatmap(counts).data[0] as { z: number[][] };
+  assert.deepEqual(heatmap.z, counts);
+});
+
+test('digit grids: one heatmap and one caption per digit', () => {
+  const digits = [new Uint8Array(784).fill(255), new Uint8Array(784)];
+  const figure = digitGrid(digits, ['pred 1 / true 7', 'pred 2 / true 2'], 10);
+  assert.equal(figure.data.length, 2);
+  assert.equal((figure.data[0] as { z: number[][] }).z.length, 28);
+  assert.equal((figure.layout.annotations as { text: string }[])[0].text, 'pred 1 / true 7');
+});
+
+test('charts as HTML carry their figure and a PNG fallback', () => {
+  const html = figureHtml(learningCurves(history), Buffer.from('png-bytes'));
+  assert.match(html, /<img src="data:image\/png;base64,cG5nLWJ5dGVz"/);
+  assert.match(html, /Plotly\.newPlot/);
+  assert.ok(html.includes('Test Accuracy (%)'), 'the figure travels with the chart');
+  assert.ok(!html.includes('<b>'), 'markup inside the figure is escaped, so it cannot close the script');
+});
+
+test('the history as a DataFrame and an HTML table', () => {
+  const df = historyFrame(history);
+  assert.deepEqual(df.columns, ['epoch', 'train loss', 'train acc (%)', 'test loss', 'test acc (%)', 'seconds']);
+  assert.deepEqual((df.values as number[][])[0], [1, 0.5, 85.12, 0.1, 97.5, 20]);
+  const html = frameHtml(df);
+  assert.equal(html.match(/<tr>/g)!.length, 3);
+  assert.match(html, /<td>98.76<\/td>/);
+});
+
+test('notebook settings: the full experiment by default, quick runs from the environment, bad values named', () => {
+  const full = notebookConfig({});
+  assert.equal(full.epochs, 20);
+  assert.equal(full.trainSamples, undefined);
+  assert.equal(full.backend, 'auto');
+  const quick = notebookConfig({ MNIST_EPOCHS: '2', MNIST_TRAIN_SAMPLES: '600', MNIST_BACKEND: 'cpu', MNIST_SEED: '0' });
+  assert.deepEqual([quick.epochs, quick.trainSamples, quick.backend, quick.seed], [2, 600, 'cpu', 0]);
+  assert.throws(() => notebookConfig({ MNIST_EPOCHS: '0' }), /^Error: MNIST_EPOCHS: expected an integer ≥ 1, got '0'$/);
+  assert.throws(() => notebookConfig({ MNIST_TEST_SAMPLES: '1e3' }), /MNIST_TEST_SAMPLES: expected an integer/);
+  assert.throws(() => notebookConfig({ MNIST_BACKEND: 'tpu' }), /MNIST_BACKEND: unknown backend 'tpu'/);
+  assert.equal(notebookConfig({ MNIST_THREADS: '1' }).threads, 1);
+  assert.equal(full.threads, undefined, 'unset: the backend chooses');
+  assert.throws(() => notebookConfig({ MNIST_THREADS: 'two' }), /^Error: MNIST_THREADS: expected an integer ≥ 1, got 'two'$/);
+  assert.equal(notebookConfig({ MNIST_RESUME: '1' }).resume, true);
+  assert.equal(full.resume, false);
+  assert.throws(() => notebookConfig({ MNIST_RESUME: 'yes' }), /^Error: MNIST_RESUME: expected 1 or 0, got 'yes'$/);
+});
+
+test('without Jupyter, npm start says how to install it', () => {
+  const saved = process.env.JUPYTER;
+  process.env.JUPYTER = '/nonexistent/jupyter';
+  try {
+    assert.throws(() => findJupyter(), /Jupyter is missing: install it \(Debian\/Ubuntu: sudo apt-get install -y jupyter-notebook/);
+  } finally {
+    if (saved === undefined) delete process.env.JUPYTER;
+    else process.env.JUPYTER = saved;
+  }
+});
+
+test('the headline: parameters, best accuracy and its epoch, first epoch at 99.4 %, the last five epochs, speed, backend', () => {
+  const accs = [98.7, 99.1, 99.41, 99.3, 99.38, 99.46, 99.42];
+  const history: History = accs.map((testAcc, i) => ({ epoch: i + 1, trainLoss: 0.1, trainAcc: 99, testLoss: 0.02, testAcc, seconds: 30 + i }));
+  const model = buildNet();
+  const text = headline(model, history, { backend: 'wasm', device: 'CPU (WebAssembly, SIMD)', threads: 2, notes: [] }, 1);
+  model.dispose();
+  assert.match(text, /^parameters: +16,034$/m);
+  assert.match(text, /^best test accuracy: +99\.46% \(epoch 6 of 7\)$/m);
+  assert.match(text, /^first epoch at >= 99\.4%: 3$/m);
+  assert.match(text, /^last epochs: +99\.41%, 99\.30%, 99\.38%, 99\.46%, 99\.42% \(epochs 3-7\)$/m);
+  assert.match(text, /^seconds per epoch: +33\.0$/m);
+  assert.match(text, /^backend: +wasm on CPU \(WebAssembly, SIMD\), 1 thread$/m);
+});
