@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { registerWasmTrainingKernels } from './kernels/index';
-import { defaultThreads } from '../train/step';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -11,8 +10,6 @@ export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 export interface BackendReport {
   backend: string;
   device: string;
-  /** Threads that training uses by default (see defaultThreads). */
-  threads: number;
   notes: string[];
 }
 
@@ -31,11 +28,6 @@ export function parseBackendChoice(value: string, source: string): BackendChoice
   throw new Error(`${source}: unknown backend '${value}' (expected one of ${BACKEND_CHOICES.join(', ')})`);
 }
 
-/** The backend named by the environment variable MNIST_BACKEND, or 'auto'. */
-export function backendFromEnv(env: NodeJS.ProcessEnv = process.env): BackendChoice {
-  return env.MNIST_BACKEND ? parseBackendChoice(env.MNIST_BACKEND, 'MNIST_BACKEND') : 'auto';
-}
-
 /** Sets up the best backend allowed by `choice` (auto: tensorflow, then wasm, then cpu) and reports it.
  *  An explicit choice that cannot run throws instead of falling back. */
 export async function initBackend(choice: BackendChoice = 'auto'): Promise<BackendReport> {
@@ -49,20 +41,19 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
   if (choice === 'auto' || choice === 'wasm') {
     try {
       await useWasm();
-      return { backend: 'wasm', device: 'CPU (WebAssembly, SIMD)', threads: defaultThreads('wasm'), notes };
+      return { backend: 'wasm', device: 'CPU (WebAssembly, SIMD)', notes };
     } catch (e) {
       if (choice === 'wasm') throw new Error(`--backend wasm: ${firstLine(e)}`);
       notes.push(`wasm: ${firstLine(e)}`);
     }
   }
   await activate('cpu');
-  return { backend: 'cpu', device: 'CPU (plain JavaScript)', threads: 1, notes };
+  return { backend: 'cpu', device: 'CPU (plain JavaScript)', notes };
 }
 
 export function describeBackend(report: BackendReport): string {
   const skipped = report.notes.length ? `\n  skipped: ${report.notes.join('\n  skipped: ')}` : '';
-  const threads = report.threads > 1 ? `, training on ${report.threads} threads` : '';
-  return `backend: ${report.backend} on ${report.device}${threads}${skipped}`;
+  return `backend: ${report.backend} on ${report.device}${skipped}`;
 }
 
 async function tryNative(notes: string[]): Promise<BackendReport | undefined> {
@@ -75,9 +66,9 @@ async function tryNative(notes: string[]): Promise<BackendReport | undefined> {
     }
     await activate('tensorflow');
     const native = tf.backend() as unknown as NativeBackend;
-    if (native.isUsingGpuDevice) return { backend: 'tensorflow', device: 'GPU (CUDA)', threads: 1, notes };
+    if (native.isUsingGpuDevice) return { backend: 'tensorflow', device: 'GPU (CUDA)', notes };
     if (native.isGPUPackage) notes.push(`${pkg}: no usable GPU (${missingCudaLibraries().join(', ') || 'no CUDA device'}), runs on CPU`);
-    return { backend: 'tensorflow', device: 'CPU (native TensorFlow)', threads: 1, notes };
+    return { backend: 'tensorflow', device: 'CPU (native TensorFlow)', notes };
   }
   return undefined;
 }

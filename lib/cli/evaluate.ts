@@ -1,30 +1,34 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, statSync } from 'node:fs';
-import { parseOptions, positiveInt, text } from './args';
-import { backendFromEnv, describeBackend, initBackend, parseBackendChoice } from '../backend/choose';
-import { loadSplit } from '../data/mnist';
-import { loadModel } from '../model/net';
+import { describeBackend, initBackend } from '../backend/choose';
+import { IMAGE_SHAPE, loadSplit } from '../data/mnist';
+import { loadModel } from '../model/saved';
+import { readSettings, SettingKey, usageOf } from '../run/settings';
 import { evaluate } from '../train/evaluate';
+import { Command } from './command';
 
-export async function evaluateCommand(argv: string[]): Promise<void> {
-  const o = parseOptions(argv, {
-    model: { type: 'string' },
-    'data-dir': { type: 'string' },
-    'test-samples': { type: 'string' },
-    backend: { type: 'string' },
-    json: { type: 'boolean' },
-  });
-  const dir = text(o.model, '--model');
+const KEYS: SettingKey[] = ['dataDir', 'testSamples', 'backend'];
+
+/** `mnist20k evaluate`: the test loss and accuracy of a saved model. */
+export const evaluateCommand: Command = {
+  usage: ['--model DIR', ...usageOf(KEYS), '[--json]'].join(' '),
+  keys: KEYS,
+  help: 'test loss and accuracy of a saved model',
+  run: evaluateModel,
+};
+
+async function evaluateModel(argv: string[]): Promise<void> {
+  const { settings, extra } = readSettings({ argv, keys: KEYS, extra: { model: 'string', json: 'boolean' } });
+  const dir = extra.model as string | undefined;
   if (!dir) throw new Error('--model: required (a folder holding model.json and weights.bin)');
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error(`--model ${dir}: not a folder (give the folder holding model.json)`);
-  const backend = o.backend === undefined ? backendFromEnv() : parseBackendChoice(String(o.backend), '--backend');
-  const test = loadSplit(text(o['data-dir'], '--data-dir'), 'test', positiveInt(o['test-samples'], '--test-samples'));
-  const report = await initBackend(backend);
+  const test = loadSplit(settings.dataDir, 'test', settings.testSamples);
+  const report = await initBackend(settings.backend);
   const model = await loadModel(dir);
   checkShape(model, dir);
   const result = evaluate(model, test);
   model.dispose();
-  if (o.json) {
+  if (extra.json) {
     console.log(JSON.stringify({ model: dir, images: test.count, loss: result.loss, accuracy: result.acc, backend: report.backend }));
   } else {
     console.log(describeBackend(report));
@@ -36,8 +40,8 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
 function checkShape(model: tf.LayersModel, dir: string): void {
   const input = model.inputs[0].shape.slice(1).join('x');
   const output = model.outputs[0].shape.slice(1).join('x');
-  if (model.inputs.length !== 1 || input !== '28x28x1' || output !== '10') {
+  if (model.inputs.length !== 1 || input !== IMAGE_SHAPE.join('x') || output !== '10') {
     model.dispose();
-    throw new Error(`--model ${dir}: takes ${input} inputs and gives ${output} outputs; expected 28x28x1 images and 10 classes`);
+    throw new Error(`--model ${dir}: takes ${input} inputs and gives ${output} outputs; expected ${IMAGE_SHAPE.join('x')} images and 10 classes`);
   }
 }

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { notebookConfig } from '../run/settings';
+import { notebookSettings } from '../run/settings';
 import { ROOT } from '../util/paths';
 
 /** `npm start`: executes the notebook headless through Jupyter with the project's own tslab kernel, and writes
@@ -15,7 +15,7 @@ const INSTALL_HINT =
 
 export function main(): number {
   try {
-    notebookConfig(process.env); // a bad MNIST_* variable fails here, in one line, before Jupyter starts
+    notebookSettings(process.env); // a bad MNIST_* variable fails here, in one line, before Jupyter starts
     const jupyter = findJupyter();
     const env = { ...process.env, JUPYTER_PATH: registerKernel() };
     const work = mkdtempSync(join(ROOT, 'reports.tmp-'));

@@ -1,44 +1,33 @@
-import * as tf from '@tensorflow/tfjs';
+/** The `mnist20k` command line: one file per command, each a short call into the layers below (run/, train/,
+ *  model/, data/, backend/); views/ draws what they report. jupyter.ts is `npm start` and `npm run notebook`. */
+import { settingsHelp } from '../run/settings';
 import { bench } from './bench';
+import { Command } from './command';
 import { doctor } from './doctor';
 import { evaluateCommand } from './evaluate';
-import { trainCommand } from './train';
-import { buildNet } from '../model/net';
-import { summary } from '../model/summary';
+import { summary } from './summary';
+import { train } from './train';
 
-const USAGE = `usage: mnist20k <command> [flags]
+const COMMANDS: Record<string, Command> = { summary, train, evaluate: evaluateCommand, bench, doctor };
+
+function usage(): string {
+  const commands = Object.entries(COMMANDS).map(([name, c]) => {
+    const flags = wrap(c.usage, 80).map((l, i) => (i ? ' '.repeat(3 + name.length) : '') + l).join('\n');
+    return `  ${name} ${flags}\n${c.help.split('\n').map((l) => `      ${l}`).join('\n')}`;
+  });
+  return `usage: mnist20k <command> [flags]   (mnist20k <command> --help: its flags and variables)
 
 commands:
-  summary                      print the network's layer table (torchsummary format)
-  train [--epochs N] [--batch-size N] [--lr X] [--momentum X] [--seed N] [--backend B]
-        [--train-samples N] [--test-samples N] [--data-dir D] [--out DIR] [--resume]
-                               train with DIR/checkpoint.json after every epoch, then write DIR/model.json,
-                               DIR/weights.bin, DIR/history.json; --resume continues DIR's checkpoint
-  evaluate --model DIR [--data-dir D] [--test-samples N] [--backend B] [--json]
-                               test loss and accuracy of a saved model
-  bench [--batches N] [--batch-size N] [--backend B] [--profile]
-                               time N training steps after a warm-up
-  doctor                       which backends load here and which one is chosen
+${commands.join('\n')}
 
-backends (B): auto (default: tensorflow, then wasm, then cpu), tensorflow, wasm, cpu; or set MNIST_BACKEND.
 add --verbose to any command to see stack traces.`;
-
-type Command = (argv: string[]) => Promise<void>;
-
-const COMMANDS: Record<string, Command> = {
-  summary: printSummary,
-  train: trainCommand,
-  evaluate: evaluateCommand,
-  bench,
-  doctor,
-};
+}
 
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
-  const args = argv.filter((a) => a !== '--verbose');
-  const [name, ...rest] = args;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(USAGE);
+  const [name, ...rest] = argv.filter((a) => a !== '--verbose');
+  if (!name || ['--help', '-h', 'help'].includes(name)) {
+    console.log(usage());
     return name ? 0 : 2;
   }
   const command = COMMANDS[name];
@@ -46,8 +35,13 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`mnist20k: unknown command '${name}' (try: ${Object.keys(COMMANDS).join(', ')})`);
     return 2;
   }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    const settings = command.keys.length ? `\n\nsettings (flag, environment variable):\n${settingsHelp(command.keys)}` : '';
+    console.log(`usage: mnist20k ${name} ${command.usage}\n\n${command.help}${settings}`);
+    return 0;
+  }
   try {
-    await command(rest);
+    await command.run(rest);
     return 0;
   } catch (e) {
     console.error(`mnist20k ${name}: ${verbose && e instanceof Error ? e.stack : (e as Error).message ?? e}`);
@@ -55,11 +49,12 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function printSummary(argv: string[]): Promise<void> {
-  if (argv.length) throw new Error(`unexpected argument '${argv[0]}'`);
-  tf.enableProdMode();
-  await tf.setBackend('cpu');
-  const model = buildNet();
-  console.log(summary(model));
-  model.dispose();
+/** Breaks `[--a N] [--b N] …` into lines of at most `width` characters, between flags. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const part of text.split(/ (?=\[)/)) {
+    if (lines.length && lines[lines.length - 1].length + part.length < width) lines[lines.length - 1] += ` ${part}`;
+    else lines.push(part);
+  }
+  return lines;
 }

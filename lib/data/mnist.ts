@@ -7,12 +7,14 @@ export { packagedDataDir } from './packaged';
 export const MNIST_MEAN = 0.1307;
 export const MNIST_STD = 0.3081;
 export const IMAGE_SIZE = 28;
-const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
+/** One image as the network takes it, channels last. */
+export const IMAGE_SHAPE: [number, number, number] = [IMAGE_SIZE, IMAGE_SIZE, 1];
+export const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
 
 /** One split of MNIST: normalised images for the network, raw pixels for pictures. */
 export interface MnistSplit {
-  images: Float32Array; // count × 784, normalised as the original: (x/255 − mean) / std
-  pixels: Uint8Array; // count × 784, 0–255
+  images: Float32Array; // count × PIXELS, normalised as the original: (x/255 − mean) / std
+  pixels: Uint8Array; // count × PIXELS, 0–255
   labels: Uint8Array;
   count: number;
 }
@@ -26,7 +28,7 @@ export interface LoadOptions {
   testSamples?: number;
 }
 export interface Batch {
-  images: Float32Array; // size × 784
+  images: Float32Array; // size × PIXELS
   labels: Int32Array;
   size: number;
 }
@@ -56,7 +58,7 @@ export function loadSplit(dataDir: string | undefined, split: keyof typeof FILES
   const images = parseIdx(imagesFile.file, imagesFile.bytes, IMAGES_MAGIC);
   const labels = parseIdx(labelsFile.file, labelsFile.bytes, LABELS_MAGIC);
   if (images.dims[1] !== IMAGE_SIZE || images.dims[2] !== IMAGE_SIZE) {
-    throw new Error(`${imagesFile.file}: images are ${images.dims[1]}x${images.dims[2]}, expected 28x28`);
+    throw new Error(`${imagesFile.file}: images are ${images.dims[1]}x${images.dims[2]}, expected ${IMAGE_SIZE}x${IMAGE_SIZE}`);
   }
   if (images.dims[0] === 0) throw new Error(`${imagesFile.file}: holds no images`);
   if (images.dims[0] !== labels.dims[0]) {
@@ -71,6 +73,11 @@ export function loadSplit(dataDir: string | undefined, split: keyof typeof FILES
   }
   const pixels = images.data.slice(0, count * PIXELS);
   return { images: normalise(pixels), pixels, labels: labels.data.slice(0, count), count };
+}
+
+/** The raw pixels of image `i`, for pictures. */
+export function digit(split: MnistSplit, i: number): Uint8Array {
+  return split.pixels.subarray(i * PIXELS, (i + 1) * PIXELS);
 }
 
 function normalise(pixels: Uint8Array): Float32Array {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { IMAGE_SHAPE } from '../data/mnist';
 import { BatchNorm2d } from './batchnorm';
 import { Dropout2d, LogSoftmax, registerLayers } from './layers';
 import { Rng } from '../util/rng';
@@ -20,7 +21,7 @@ export function buildNet({ dropout = 0.01, seed }: NetOptions = {}): tf.LayersMo
   const model = tf.sequential({ name: 'Net' });
   const block = (filters: number, kernelSize: number, { pad = false, batchNorm = true } = {}): void => {
     model.add(tf.layers.conv2d({
-      ...(model.layers.length ? {} : { inputShape: [28, 28, 1] }),
+      ...(model.layers.length ? {} : { inputShape: IMAGE_SHAPE }),
       filters,
       kernelSize,
       padding: pad ? 'same' : 'valid',

@@ -1,23 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BackendChoice } from '../backend/choose';
 import { atomicWrite } from '../util/atomicWrite';
 import { decodeTensors, encodeTensors, SavedTensor } from './savedTensor';
-import { LoopState, TrainOptions } from '../train/loop';
+import { LoopState } from '../train/loop';
+import { RunSettings } from './settings';
 
 export const CHECKPOINT_FILE = 'checkpoint.json';
-const FORMAT = 'mnist20k-checkpoint/1';
-
-/** What defines a run. A checkpoint keeps them, so that resuming continues the same run. */
-export interface RunSettings extends Pick<TrainOptions, 'epochs' | 'batchSize' | 'lr' | 'lrStep' | 'lrGamma' | 'momentum' | 'seed'> {
-  trainSamples?: number;
-  testSamples?: number;
-  dataDir?: string;
-  backend: BackendChoice;
-  /** Shards per batch: they fix the numerics (BatchNorm statistics per shard), so a resumed run keeps them. */
-  threads: number;
-}
+const FORMAT = 'mnist20k-checkpoint/2';
+/** Format 1 called the shard count `threads`. */
+const FORMAT_1 = 'mnist20k-checkpoint/1';
 
 export interface Checkpoint extends LoopState {
   format: typeof FORMAT;
@@ -59,6 +51,10 @@ export function readCheckpoint(dir: string): Checkpoint | undefined {
     cp = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
     throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  if ((cp?.format as string) === FORMAT_1 && typeof cp.settings === 'object') {
+    const { threads, ...settings } = cp.settings as RunSettings & { threads?: number };
+    cp = { ...cp, format: FORMAT, settings: { ...settings, shards: threads! } };
   }
   if (cp?.format !== FORMAT) throw new Error(`${file}: not an mnist20k checkpoint (format '${cp?.format}', expected '${FORMAT}')`);
   const problem = checkpointProblem(cp);

@@ -1,58 +1,210 @@
-import { join } from 'node:path';
-import { BackendChoice, backendFromEnv } from '../backend/choose';
-import { DEFAULTS } from '../train/loop';
+import { parseArgs } from 'node:util';
+import { BACKEND_CHOICES, BackendChoice, parseBackendChoice } from '../backend/choose';
+import { Recipe } from '../train/recipe';
 
-/** What the notebook runs, from environment variables so that CI and tests run a quick version of the same notebook;
- *  without them, the full experiment. */
-export interface NotebookConfig {
-  epochs: number;
+/** Everything a training run is told: the recipe, the data, the backend, and where the run is written. The CLI fills
+ *  it from flags, the notebook from environment variables; both go through readSettings, which checks every value. */
+export interface Settings extends Omit<Recipe, 'shards'> {
+  /** The first N images of each split (all when unset). */
   trainSamples?: number;
   testSamples?: number;
+  /** A folder of MNIST IDX files instead of the packaged copies. */
+  dataDir?: string;
   backend: BackendChoice;
-  seed: number;
-  batchSize: number;
-  lr: number;
-  lrStep: number;
-  lrGamma: number;
-  momentum: number;
-  /** MNIST_THREADS: shards per batch, each on its own thread; unset, the backend's default (lib/trainer.ts). */
-  threads?: number;
-  /** Where the trained model and its history are saved, relative to the project's root (MNIST_OUT; default
-   *  runs/notebook, git-ignored). Kept relative so the notebook's outputs name no machine path. */
+  /** Unset: the backend's default (defaultShards). */
+  shards?: number;
+  /** The run folder: checkpoint, model, history, lock. */
   out: string;
-  /** MNIST_RESUME=1: continue the checkpoint in `out` instead of starting afresh. */
+  /** Continue the checkpoint in `out` instead of starting afresh. */
   resume: boolean;
 }
 
-export function notebookConfig(env: NodeJS.ProcessEnv = process.env): NotebookConfig {
+/** What a run was made with, as its checkpoint and history.json record it: the backend that ran and the shard count
+ *  resolved, without where it was written. */
+export type RunSettings = Omit<Settings, 'out' | 'resume' | 'shards'> & { shards: number };
+
+interface Field<T> {
+  /** The value's shape in the usage text ('' for a switch). */
+  arg: string;
+  help: string;
+  default: T;
+  /** Parses a flag's or variable's text; `name` is that flag or variable, for the error message. */
+  parse(text: string, name: string): T;
+}
+
+const FIELDS: { [K in keyof Settings]-?: Field<Settings[K]> } = {
+  epochs: { arg: 'N', help: 'epochs to train', default: 20, parse: integer(1) },
+  batchSize: { arg: 'N', help: 'images per step', default: 128, parse: integer(1) },
+  lr: { arg: 'X', help: 'learning rate', default: 0.01, parse: positive },
+  lrStep: { arg: 'N', help: 'multiply the learning rate by lr-gamma every N epochs (0: never)', default: 8, parse: integer(0) },
+  lrGamma: { arg: 'X', help: 'the schedule\'s factor', default: 0.1, parse: positive },
+  momentum: { arg: 'X', help: 'SGD momentum, 0 ≤ X < 1', default: 0.9, parse: fraction },
+  seed: { arg: 'N', help: 'seeds the weights, the order of the images and the dropout', default: 1, parse: integer(0) },
+  trainSamples: { arg: 'N', help: 'train on the first N images (default: all 60,000)', default: undefined, parse: integer(1) },
+  testSamples: { arg: 'N', help: 'test on the first N images (default: all 10,000)', default: undefined, parse: integer(1) },
+  dataDir: { arg: 'DIR', help: 'MNIST IDX files to use instead of the packaged ones', default: undefined, parse: text },
+  backend: { arg: 'B', help: BACKEND_CHOICES.join(', '), default: 'auto', parse: parseBackendChoice },
+  shards: { arg: 'N', help: 'slices of each batch with their own BatchNorm statistics (default: 2 on wasm, else 1)', default: undefined, parse: integer(1) },
+  out: { arg: 'DIR', help: 'the run folder', default: 'runs/latest', parse: text },
+  resume: { arg: '', help: 'continue the checkpoint in the run folder', default: false, parse: zeroOrOne },
+};
+
+export type SettingKey = keyof Settings;
+export const SETTING_KEYS = Object.keys(FIELDS) as SettingKey[];
+
+/** The flag and the environment variable of a setting: lrStep is --lr-step and MNIST_LR_STEP. */
+export function flagOf(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+export function envOf(key: string): string {
+  return `MNIST_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/** Settings read from flags and the environment, and what the user set (a resumed run takes the rest from its
+ *  checkpoint); `name(key)` is the flag or variable that set a value, or that would, for messages. */
+export interface Configured {
+  settings: Settings;
+  given: Partial<Settings>;
+  name(key: SettingKey): string;
+  /** Flags that are not settings (e.g. evaluate's --model), as node's parseArgs gives them. */
+  extra: Record<string, string | boolean | undefined>;
+}
+
+export interface ReadOptions {
+  /** Command-line arguments; absent in the notebook, where only the environment speaks. */
+  argv?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** The settings this caller takes (default: all). */
+  keys?: SettingKey[];
+  /** Flags besides the settings: name → 'string' or 'boolean'. */
+  extra?: Record<string, 'string' | 'boolean'>;
+  /** Defaults that differ for this caller (the notebook writes to runs/notebook). */
+  defaults?: Partial<Settings>;
+}
+
+/** Reads the settings: a flag beats its environment variable, which beats the default. Every problem is one line
+ *  naming the flag or variable. */
+export function readSettings({ argv, env = process.env, keys = SETTING_KEYS, extra = {}, defaults = {} }: ReadOptions): Configured {
+  const flags = argv ? parseFlags(argv, keys, extra) : {};
+  if (keys.includes('shards')) env = formerThreads(flags, env);
+  const settings: Settings = { ...defaultSettings(), ...defaults };
+  const given: Partial<Record<SettingKey, unknown>> = {};
+  const origin: Partial<Record<SettingKey, string>> = {};
+  for (const key of keys) {
+    const [name, raw] = flags[key] !== undefined ? [flagOf(key), flags[key]] : [envOf(key), env[envOf(key)]];
+    if (raw === undefined || (raw === '' && flags[key] === undefined)) continue; // an empty variable is an unset one
+    (settings as Record<SettingKey, unknown>)[key] = given[key] = FIELDS[key].parse(raw === true ? '1' : String(raw), name);
+    origin[key] = name;
+  }
   return {
-    epochs: envInt(env, 'MNIST_EPOCHS', 1) ?? DEFAULTS.epochs,
-    trainSamples: envInt(env, 'MNIST_TRAIN_SAMPLES', 1),
-    testSamples: envInt(env, 'MNIST_TEST_SAMPLES', 1),
-    backend: backendFromEnv(env),
-    seed: envInt(env, 'MNIST_SEED', 0) ?? DEFAULTS.seed,
-    batchSize: DEFAULTS.batchSize,
-    lr: DEFAULTS.lr,
-    lrStep: DEFAULTS.lrStep,
-    lrGamma: DEFAULTS.lrGamma,
-    momentum: DEFAULTS.momentum,
-    threads: envInt(env, 'MNIST_THREADS', 1),
-    out: env.MNIST_OUT || join('runs', 'notebook'),
-    resume: envSwitch(env, 'MNIST_RESUME'),
+    settings,
+    given: given as Partial<Settings>,
+    name: (key) => origin[key] ?? (argv ? flagOf(key) : envOf(key)),
+    extra: Object.fromEntries(Object.keys(extra).map((k) => [k, flags[k]])),
   };
 }
 
-function envSwitch(env: NodeJS.ProcessEnv, name: string): boolean {
-  const value = env[name] ?? '';
-  if (!['', '0', '1'].includes(value)) throw new Error(`${name}: expected 1 or 0, got '${value}'`);
-  return value === '1';
+/** The settings the notebook runs with: MNIST_* environment variables (the same names as `mnist20k train --help`
+ *  lists), so that CI and tests run a quick version of the same notebook; without them, the full experiment. */
+export function notebookSettings(env: NodeJS.ProcessEnv = process.env): Configured {
+  return readSettings({ env, defaults: { out: 'runs/notebook' } });
 }
 
-function envInt(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
-  const value = env[name];
-  if (value === undefined || value === '') return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
-    throw new Error(`${name}: expected an integer ≥ ${min}, got '${value}'`);
+export function defaultSettings(): Settings {
+  const settings: Partial<Record<SettingKey, unknown>> = {};
+  for (const key of SETTING_KEYS) settings[key] = FIELDS[key].default;
+  return settings as Settings;
+}
+
+/** --threads and MNIST_THREADS were the shard count under another name: still taken for one release, with a note. */
+function formerThreads(flags: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (flags.threads !== undefined) {
+    process.stderr.write('note: --threads is now --shards (the shard count; the threads follow from it)\n');
+    flags.shards ??= flags.threads;
   }
-  return Number(value);
+  if (!env.MNIST_THREADS) return env;
+  process.stderr.write('note: MNIST_THREADS is now MNIST_SHARDS (the shard count; the threads follow from it)\n');
+  return { MNIST_SHARDS: env.MNIST_THREADS, ...env };
+}
+
+/** The shard count a backend trains with unless told otherwise: two on wasm, whose instances run one thread each, so
+ *  that two cores share each step; one elsewhere (native TensorFlow is threaded itself; the original's recipe). Fixed
+ *  per backend, not per machine, so that a run is reproduced anywhere. */
+export function defaultShards(backend: string): number {
+  return backend === 'wasm' ? 2 : 1;
+}
+
+/** `[--epochs N] [--resume] …` for the usage text, one entry per setting `keys` takes. */
+export function usageOf(keys: SettingKey[] = SETTING_KEYS): string[] {
+  return keys.map((k) => `[${flagOf(k)}${FIELDS[k].arg ? ` ${FIELDS[k].arg}` : ''}]`);
+}
+
+/** One line per setting: flag, variable, default and what it does (`mnist20k train --help`, the README). */
+export function settingsHelp(keys: SettingKey[] = SETTING_KEYS): string {
+  return keys.map((k) => {
+    const f = FIELDS[k];
+    const flag = `${flagOf(k)}${f.arg ? ` ${f.arg}` : ''}`;
+    const fallback = f.default === undefined || f.default === false ? '' : ` (default ${f.default})`;
+    return `  ${flag.padEnd(22)} ${envOf(k).padEnd(20)} ${f.help}${fallback}`;
+  }).join('\n');
+}
+
+/** The settings a run trains with, in one line. */
+export function describeSettings(s: RunSettings, threads: number): string {
+  const schedule = s.lrStep ? ` ×${s.lrGamma} every ${s.lrStep} epochs` : '';
+  return `epochs ${s.epochs}, batch ${s.batchSize}, lr ${s.lr}${schedule}, momentum ${s.momentum}, seed ${s.seed}, ` +
+    describeShards(s.shards, threads);
+}
+
+export function describeShards(shards: number, threads: number): string {
+  return `${shards} shard${shards > 1 ? 's' : ''} on ${threads} thread${threads > 1 ? 's' : ''}`;
+}
+
+function parseFlags(argv: string[], keys: SettingKey[], extra: Record<string, 'string' | 'boolean'>): Record<string, string | boolean | undefined> {
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const k of keys) options[flagOf(k).slice(2)] = { type: FIELDS[k].arg ? 'string' : 'boolean' };
+  if (keys.includes('shards')) options.threads = options.shards;
+  for (const [name, type] of Object.entries(extra)) options[name] = { type };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new Error((e as Error).message.split('\n')[0]
+      .replace(/^Unknown option '(.*?)'.*/, "unknown flag '$1'")
+      .replace(/^Option '(.*?)' argument is ambiguous.*/, "$1: a value starting with '-' must be written $1=VALUE"));
+  }
+  // parseArgs names options as written (lr-step); settings are camelCase (lrStep).
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k.replace(/-([a-z])/g, (_, c) => c.toUpperCase()), v]));
+}
+
+export function integer(min: number): (text: string, name: string) => number {
+  return (text, name) => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min) {
+      throw new Error(`${name}: expected ${min === 1 ? 'a positive integer' : `an integer ≥ ${min}`}, got '${text}'`);
+    }
+    return n;
+  };
+}
+
+function positive(text: string, name: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new Error(`${name}: expected a positive number, got '${text}'`);
+  return n;
+}
+
+function fraction(text: string, name: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !(n >= 0 && n < 1)) throw new Error(`${name}: expected a number from 0 up to (not including) 1, got '${text}'`);
+  return n;
+}
+
+function text(value: string, name: string): string {
+  if (value === '') throw new Error(`${name}: expected a value`);
+  return value;
+}
+
+function zeroOrOne(value: string, name: string): boolean {
+  if (value !== '0' && value !== '1') throw new Error(`${name}: expected 1 or 0, got '${value}'`);
+  return value === '1';
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { batches, MnistSplit } from '../data/mnist';
+import { batches, IMAGE_SHAPE, MnistSplit } from '../data/mnist';
 import { countCorrect, nllLoss } from './shard';
 
 /** Mean loss and accuracy (percent) on a split, in inference mode. */
@@ -8,7 +8,7 @@ export function evaluate(model: tf.LayersModel, split: MnistSplit, batchSize = 1
   let correct = 0;
   for (const b of batches(split, batchSize)) {
     tf.tidy(() => {
-      const logProbs = model.predict(tf.tensor4d(b.images, [b.size, 28, 28, 1]), { batchSize: b.size }) as tf.Tensor2D;
+      const logProbs = model.predict(tf.tensor4d(b.images, [b.size, ...IMAGE_SHAPE]), { batchSize: b.size }) as tf.Tensor2D;
       const y = tf.tensor1d(b.labels, 'int32');
       lossSum += nllLoss(logProbs, y).dataSync()[0] * b.size;
       correct += countCorrect(logProbs, y).dataSync()[0];
@@ -23,7 +23,7 @@ export function predictLabels(model: tf.LayersModel, split: MnistSplit, batchSiz
   let offset = 0;
   for (const b of batches(split, batchSize)) {
     // tidy returns the tensor, not its values: tidy walks whatever it returns, element by element.
-    const labels = tf.tidy(() => tf.argMax(model.predict(tf.tensor4d(b.images, [b.size, 28, 28, 1]), { batchSize: b.size }) as tf.Tensor, 1));
+    const labels = tf.tidy(() => tf.argMax(model.predict(tf.tensor4d(b.images, [b.size, ...IMAGE_SHAPE]), { batchSize: b.size }) as tf.Tensor, 1));
     predicted.set(labels.dataSync(), offset);
     labels.dispose();
     offset += b.size;

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { batches, Mnist, MnistSplit } from '../data/mnist';
 import { Rng } from '../util/rng';
 import { evaluate } from './evaluate';
-import { defaultThreads, Trainer } from './step';
+import { learningRate, Recipe } from './recipe';
+import { Trainer } from './step';
 
 /** One row of the learning curves. Accuracies are in percent, losses are mean negative log-likelihood. */
 export interface EpochStats {
@@ -36,17 +37,8 @@ export interface LoopState {
   history: History;
 }
 
-export interface TrainOptions {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  /** Step schedule, as PyTorch's StepLR: the learning rate is multiplied by lrGamma every lrStep epochs (0: never). */
-  lrStep: number;
-  lrGamma: number;
-  momentum: number;
-  seed: number;
-  /** Shards per batch, each on its own thread (default: 2 on wasm where there are 2 cores, otherwise 1). */
-  threads?: number;
+/** What a caller can plug into the loop: a start other than epoch 0, and what to do after each batch and epoch. */
+export interface TrainHooks {
   /** Continues a run after `start.epoch` epochs; `restore` puts that epoch's weights and momentum in place. */
   start?: LoopState & { restore(optimizer: tf.Optimizer): Promise<void> };
   /** Awaited after each epoch, before onEpoch, with what a checkpoint needs besides the model. */
@@ -55,29 +47,18 @@ export interface TrainOptions {
   onEpoch?(stats: EpochStats): void;
 }
 
-export const DEFAULTS: Omit<TrainOptions, 'start' | 'onCheckpoint' | 'onBatch' | 'onEpoch'> = {
-  epochs: 20,
-  batchSize: 128,
-  lr: 0.01,
-  lrStep: 8,
-  lrGamma: 0.1,
-  momentum: 0.9,
-  seed: 1,
-};
-
-/** Trains for `opts.epochs` epochs, testing after each. One generator, seeded once, draws each epoch's order and then
+/** Trains for `recipe.epochs` epochs, testing after each. One generator, seeded once, draws each epoch's order and then
  *  one seed per step for the dropout masks, so its state and the epoch number are all the randomness of a run. */
-export async function train(model: tf.LayersModel, data: Mnist, opts: TrainOptions): Promise<History> {
-  const threads = opts.threads ?? defaultThreads(tf.getBackend());
-  const trainer = await Trainer.create(model, { lr: opts.lr, momentum: opts.momentum, shards: threads, workers: threads - 1 });
-  const rng = new Rng(opts.start?.rngState ?? opts.seed);
-  const history: History = [...(opts.start?.history ?? [])];
+export async function train(model: tf.LayersModel, data: Mnist, recipe: Recipe, hooks: TrainHooks = {}): Promise<History> {
+  const trainer = await Trainer.create(model, recipe);
+  const rng = new Rng(hooks.start?.rngState ?? recipe.seed);
+  const history: History = [...(hooks.start?.history ?? [])];
   try {
-    await opts.start?.restore(trainer.optimizer);
-    for (let epoch = (opts.start?.epoch ?? 0) + 1; epoch <= opts.epochs; epoch++) {
+    await hooks.start?.restore(trainer.optimizer);
+    for (let epoch = (hooks.start?.epoch ?? 0) + 1; epoch <= recipe.epochs; epoch++) {
       const start = performance.now();
-      trainer.optimizer.setLearningRate(learningRate(opts, epoch));
-      const fit = await trainEpoch(trainer, data.train, rng, epoch, opts);
+      trainer.optimizer.setLearningRate(learningRate(recipe, epoch));
+      const fit = await trainEpoch(trainer, data.train, rng, epoch, recipe, hooks);
       const score = evaluate(model, data.test);
       const stats: EpochStats = {
         epoch,
@@ -88,8 +69,8 @@ export async function train(model: tf.LayersModel, data: Mnist, opts: TrainOptio
         seconds: (performance.now() - start) / 1000,
       };
       history.push(stats);
-      await opts.onCheckpoint?.({ epoch, rngState: rng.getState(), history }, trainer.optimizer);
-      opts.onEpoch?.(stats);
+      await hooks.onCheckpoint?.({ epoch, rngState: rng.getState(), history }, trainer.optimizer);
+      hooks.onEpoch?.(stats);
     }
   } finally {
     await trainer.dispose();
@@ -97,20 +78,17 @@ export async function train(model: tf.LayersModel, data: Mnist, opts: TrainOptio
   return history;
 }
 
-/** The learning rate of epoch `epoch` (1-based) under the step schedule. */
-export function learningRate({ lr, lrStep, lrGamma }: Pick<TrainOptions, 'lr' | 'lrStep' | 'lrGamma'>, epoch: number): number {
-  return lrStep > 0 ? lr * lrGamma ** Math.floor((epoch - 1) / lrStep) : lr;
-}
-
-async function trainEpoch(trainer: Trainer, split: MnistSplit, rng: Rng, epoch: number, opts: TrainOptions): Promise<{ loss: number; acc: number }> {
+async function trainEpoch(
+  trainer: Trainer, split: MnistSplit, rng: Rng, epoch: number, recipe: Recipe, hooks: TrainHooks,
+): Promise<{ loss: number; acc: number }> {
   const order = rng.permutation(split.count);
   const total = split.count;
-  const nBatches = Math.ceil(total / opts.batchSize);
+  const nBatches = Math.ceil(total / recipe.batchSize);
   let lossSum = 0;
   let correct = 0;
   let seen = 0;
   let batch = 0;
-  for (const b of batches(split, opts.batchSize, order)) {
+  for (const b of batches(split, recipe.batchSize, order)) {
     const step = await trainer.step(b, rng.seed());
     if (!Number.isFinite(step.loss)) {
       throw new Error(`training diverged: loss ${step.loss} at epoch ${epoch}, batch ${batch + 1} (try a smaller --lr)`);
@@ -119,7 +97,7 @@ async function trainEpoch(trainer: Trainer, split: MnistSplit, rng: Rng, epoch: 
     correct += step.correct;
     seen += b.size;
     batch++;
-    opts.onBatch?.({ epoch, epochs: opts.epochs, batch, batches: nBatches, seen, total, loss: lossSum / seen, acc: (100 * correct) / seen });
+    hooks.onBatch?.({ epoch, epochs: recipe.epochs, batch, batches: nBatches, seen, total, loss: lossSum / seen, acc: (100 * correct) / seen });
     // Let the event loop run so a notebook or terminal can draw the progress between steps.
     await new Promise((resolve) => setImmediate(resolve));
   }

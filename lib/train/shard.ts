@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+import { IMAGE_SHAPE } from '../data/mnist';
 import { seedDropout } from '../model/layers';
 
 /** A slice of a batch, as plain arrays so that it can cross to a worker thread. */
 export interface Shard {
-  images: Float32Array; // size × 784, normalised
+  images: Float32Array; // size × PIXELS, normalised
   labels: Int32Array;
   size: number;
   /** Seeds the shard's dropout masks. */
@@ -36,7 +37,7 @@ export function shardGradients(model: tf.LayersModel, shard: Shard): ShardResult
   seedDropout(model, shard.seed);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const { loss, correct, grads } = tf.tidy(() => {
-    const x = tf.tensor4d(shard.images, [shard.size, 28, 28, 1]);
+    const x = tf.tensor4d(shard.images, [shard.size, ...IMAGE_SHAPE]);
     const y = tf.tensor1d(shard.labels, 'int32');
     let hits!: tf.Scalar;
     const { value, grads } = tf.variableGrads(() => {

@@ -3,24 +3,16 @@ import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BackendChoice } from '../backend/choose';
-import { Batch } from '../data/mnist';
+import { Batch, PIXELS } from '../data/mnist';
 import { Rng } from '../util/rng';
 import { readWeights, Shard, shardGradients, ShardResult, writeWeights } from './shard';
+import type { Recipe } from './recipe';
 import type { StepRequest, WorkerInit } from './worker';
 
-export interface TrainerOptions {
-  lr: number;
-  momentum: number;
-  /** Slices of each batch, each with its own BatchNorm statistics (as PyTorch's DistributedDataParallel has them). */
-  shards: number;
-  /** Worker threads that take shards 1…workers; the main thread computes the rest. At most shards − 1. */
-  workers: number;
-}
-
-/** Threads worth training on: a wasm instance runs one thread, so training splits each batch over up to two of them;
- *  native TensorFlow and the cpu backend get one, native TensorFlow being threaded itself. */
-export function defaultThreads(backend: string): number {
-  return backend === 'wasm' ? Math.min(2, availableParallelism()) : 1;
+/** Worker threads worth starting for `shards` shards: one thread per shard, at most one per core, the main thread
+ *  being one of them. More threads than cores only slow each other down. */
+export function defaultWorkers(shards: number): number {
+  return Math.min(shards, availableParallelism()) - 1;
 }
 
 /** One training step = one batch split into shards, their gradients averaged (weighted by shard size), then SGD with
@@ -29,22 +21,28 @@ export function defaultThreads(backend: string): number {
 export class Trainer {
   readonly optimizer: tf.MomentumOptimizer;
 
-  private constructor(readonly model: tf.LayersModel, private readonly opts: TrainerOptions, private readonly helpers: ShardWorker[]) {
-    this.optimizer = tf.train.momentum(opts.lr, opts.momentum);
+  private constructor(readonly model: tf.LayersModel, private readonly shards: number, lr: number, momentum: number, private readonly helpers: ShardWorker[]) {
+    this.optimizer = tf.train.momentum(lr, momentum);
   }
 
-  static async create(model: tf.LayersModel, opts: TrainerOptions): Promise<Trainer> {
-    if (!(opts.shards >= 1 && opts.workers >= 0 && opts.workers < opts.shards)) {
-      throw new Error(`Trainer: need 0 ≤ workers < shards, got ${opts.workers} workers for ${opts.shards} shards`);
+  /** `workers` threads (besides this one) compute shards 1…workers; this thread computes the rest. */
+  static async create(model: tf.LayersModel, { lr, momentum, shards }: Pick<Recipe, 'lr' | 'momentum' | 'shards'>, workers = defaultWorkers(shards)): Promise<Trainer> {
+    if (!(shards >= 1 && workers >= 0 && workers < shards)) {
+      throw new Error(`Trainer: need 0 ≤ workers < shards, got ${workers} workers for ${shards} shards`);
     }
     const init: WorkerInit = { backend: tf.getBackend() as BackendChoice, topology: model.toJSON(null, false) as object };
-    const helpers = await Promise.all(Array.from({ length: opts.workers }, () => ShardWorker.start(init)));
-    return new Trainer(model, opts, helpers);
+    const helpers = await Promise.all(Array.from({ length: workers }, () => ShardWorker.start(init)));
+    return new Trainer(model, shards, lr, momentum, helpers);
+  }
+
+  /** Threads computing each step, this one included. */
+  get threads(): number {
+    return this.helpers.length + 1;
   }
 
   /** Trains on one batch; `seed` draws the dropout masks. Returns the batch's mean loss and its correct predictions. */
   async step(batch: Batch, seed: number): Promise<{ loss: number; correct: number }> {
-    const shards = split(batch, this.opts.shards, seed);
+    const shards = split(batch, this.shards, seed);
     // Workers get the current weights; local shards after the first start again from the running statistics as they
     // were. A single shard needs neither.
     const weights = shards.length > 1 ? readWeights(this.model) : [];
@@ -98,7 +96,7 @@ function split(batch: Batch, count: number, seed: number): Shard[] {
     const shardSeed = rng.seed();
     if (size === 0) continue;
     shards.push({
-      images: batch.images.subarray(start * 784, (start + size) * 784),
+      images: batch.images.subarray(start * PIXELS, (start + size) * PIXELS),
       labels: batch.labels.subarray(start, start + size),
       size,
       seed: shardSeed,

@@ -1,67 +1,58 @@
-import * as tf from '@tensorflow/tfjs';
-import { resolve } from 'node:path';
-import { BackendChoice } from '../backend/choose';
-import { NotebookConfig } from '../run/settings';
-import { Mnist } from '../data/mnist';
-import { LiveDisplay } from './display';
-import { lockRunDir } from '../run/lock';
+import { Prepared, runTraining, RunStopped, TrainedRun, TrainingView } from '../run/runTraining';
+import { Configured, describeSettings } from '../run/settings';
+import { BatchProgress, EpochStats, History } from '../train/loop';
 import { ROOT } from '../util/paths';
+import { LiveDisplay } from './display';
 import { learningCurves } from './plots';
 import { formatEpoch } from './progress';
-import { planRun, SettingNames, trainCheckpointed } from '../run/plan';
-import { BatchProgress, History, TrainOptions } from '../train/loop';
-import { defaultThreads } from '../train/step';
 
 const PROGRESS_EVERY_MS = 250;
 
-const NAMES: SettingNames = {
-  epochs: 'MNIST_EPOCHS', batchSize: 'the batch size', lr: 'the learning rate', lrStep: 'the learning-rate step',
-  lrGamma: 'the learning-rate factor', momentum: 'the momentum', seed: 'MNIST_SEED',
-  trainSamples: 'MNIST_TRAIN_SAMPLES', testSamples: 'MNIST_TEST_SAMPLES', dataDir: 'the data folder', backend: 'MNIST_BACKEND',
-  threads: 'MNIST_THREADS', out: 'MNIST_OUT', resume: 'MNIST_RESUME=1',
-};
-
-/** Trains as `mnist20k train` does, with a checkpoint in `config.out` after every epoch (MNIST_RESUME=1 continues
- *  it), drawing a progress line (rate, ETA) and a learning-curve chart that grows as each epoch ends. */
-export async function trainLive(model: tf.LayersModel, data: Mnist, config: NotebookConfig): Promise<History> {
-  const dir = resolve(ROOT, config.out);
-  const lock = lockRunDir(dir, 'MNIST_OUT');
+/** The notebook's training cell: the same run as `mnist20k train` (lib/run/runTraining.ts), into MNIST_OUT relative
+ *  to the project, drawn as a progress line (rate, ETA) and a learning-curve chart that grows as each epoch ends. */
+export async function trainLive(config: Configured, prepared: Prepared): Promise<TrainedRun> {
   try {
-    const backend = tf.getBackend() as BackendChoice;
-    const { epochs, batchSize, lr, lrStep, lrGamma, momentum, seed, trainSamples, testSamples, threads } = config;
-    const given = { epochs, batchSize, lr, lrStep, lrGamma, momentum, seed, trainSamples, testSamples, dataDir: undefined, backend, ...(threads ? { threads } : {}) };
-    const plan = planRun(dir, given, given, config.resume, NAMES);
-    const settings = { ...plan.settings, threads: plan.settings.threads ?? defaultThreads(backend) };
-    return await trainCheckpointed(model, data, dir, settings, plan.checkpoint, liveHooks(plan.checkpoint?.history ?? []));
-  } finally {
-    lock.release();
+    const run = await runTraining(config, new NotebookProgress(), ROOT, prepared);
+    console.log(`saved model.json, weights.bin and history.json to ${config.settings.out}`);
+    return run;
+  } catch (e) {
+    if (!(e instanceof RunStopped) || !e.checkpointEpoch) throw e;
+    throw new Error(`${e.message}; set ${config.name('resume')}=1 to continue it`);
   }
 }
 
-/** The notebook's view of training; a resumed run starts with the epochs its checkpoint holds. */
-function liveHooks(done: History): Pick<TrainOptions, 'onBatch' | 'onEpoch'> {
-  const progress = new LiveDisplay();
-  const curves = new LiveDisplay();
-  const lines = done.map(formatEpoch);
-  const history = [...done];
-  let epochStart = performance.now();
-  let lastDraw = 0;
-  if (done.length) curves.figure(learningCurves(history));
-  return {
-    onBatch(p: BatchProgress) {
-      if (p.batch === 1) epochStart = performance.now();
-      const now = performance.now();
-      if (now - lastDraw < PROGRESS_EVERY_MS && p.batch !== p.batches) return;
-      lastDraw = now;
-      progress.text([...lines, progressLine(p, (now - epochStart) / 1000)].join('\n'));
-    },
-    onEpoch(s) {
-      lines.push(formatEpoch(s));
-      progress.text(lines.join('\n'));
-      history.push(s);
-      curves.figure(learningCurves(history));
-    },
-  };
+/** Epoch lines under a progress line, and the learning curves; a resumed run starts with its checkpoint's epochs. */
+class NotebookProgress implements TrainingView {
+  private readonly progress = new LiveDisplay();
+  private readonly curves = new LiveDisplay();
+  private lines: string[] = [];
+  private history: History = [];
+  private epochStart = 0;
+  private lastDraw = 0;
+
+  start({ settings, threads, history }: Parameters<TrainingView['start']>[0]): void {
+    console.log(`training: ${describeSettings(settings, threads)}${history.length ? `; resuming after epoch ${history.length}` : ''}`);
+    this.history = [...history];
+    this.lines = history.map(formatEpoch);
+    if (history.length) this.curves.figure(learningCurves(this.history));
+  }
+
+  onBatch(p: BatchProgress): void {
+    if (p.batch === 1) this.epochStart = performance.now();
+    const now = performance.now();
+    if (now - this.lastDraw < PROGRESS_EVERY_MS && p.batch !== p.batches) return;
+    this.lastDraw = now;
+    this.progress.text([...this.lines, progressLine(p, (now - this.epochStart) / 1000)].join('\n'));
+  }
+
+  onEpoch(s: EpochStats): void {
+    this.lines.push(formatEpoch(s));
+    this.progress.text(this.lines.join('\n'));
+    this.history.push(s);
+    this.curves.figure(learningCurves(this.history));
+  }
+
+  close(): void {}
 }
 
 function progressLine(p: BatchProgress, seconds: number): string {
@@ -72,4 +63,3 @@ function progressLine(p: BatchProgress, seconds: number): string {
   return `epoch ${p.epoch}/${p.epochs} [${'#'.repeat(done)}${'.'.repeat(width - done)}] ${p.seen}/${p.total} ` +
     `| ${rate.toFixed(0)} img/s | ETA ${eta.toFixed(0)} s | loss ${p.loss.toFixed(4)} acc ${p.acc.toFixed(2)}%`;
 }
-

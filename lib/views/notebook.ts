@@ -1,17 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { BackendReport } from '../backend/choose';
-import { NotebookConfig } from '../run/settings';
-import { MnistSplit, MNIST_MEAN, MNIST_STD } from '../data/mnist';
-import { showFigure, showHtml } from './display';
-import { ROOT } from '../util/paths';
+import { digit, MnistSplit, MNIST_MEAN, MNIST_STD } from '../data/mnist';
 import { trainableParams } from '../model/net';
-import { confusionHeatmap, digitGrid, learningCurves } from './plots';
+import { TrainedRun } from '../run/runTraining';
+import { Configured, defaultShards, describeSettings } from '../run/settings';
 import { confusionMatrix, misclassified, predictLabels } from '../train/evaluate';
-import { saveRun } from '../run/record';
-import { frameHtml, historyFrame } from './tables';
 import { History } from '../train/loop';
+import { defaultWorkers } from '../train/step';
+import { ROOT } from '../util/paths';
+import { showFigure, showHtml } from './display';
+import { confusionHeatmap, digitGrid, learningCurves } from './plots';
+import { frameHtml, historyFrame } from './tables';
 
 export { trainLive } from './live';
 
@@ -20,7 +21,7 @@ const imagesDir = (): string => process.env.MNIST_IMAGES_DIR || join(ROOT, 'imag
 
 /** A grid of the first training digits with their labels, and the normalisation the network sees. */
 export async function showSamples(split: MnistSplit, count = 20): Promise<void> {
-  const images = Array.from({ length: count }, (_, i) => split.pixels.subarray(i * 784, (i + 1) * 784));
+  const images = Array.from({ length: count }, (_, i) => digit(split, i));
   await showFigure(digitGrid(images, Array.from(split.labels.subarray(0, count), String)));
   const raw = meanStd(split.pixels, 1 / 255);
   const normalised = meanStd(split.images, 1);
@@ -44,15 +45,27 @@ export async function showMistakes(model: tf.LayersModel, test: MnistSplit, coun
   const wrong = misclassified(test.labels, predicted);
   const shown = wrong.slice(0, count);
   const grid = digitGrid(
-    shown.map((i) => test.pixels.subarray(i * 784, (i + 1) * 784)),
+    shown.map((i) => digit(test, i)),
     shown.map((i) => `pred ${predicted[i]} / true ${test.labels[i]}`),
   );
   savePng('output.png', await showFigure(grid));
   return wrong.length;
 }
 
+/** What the run will use, resolved: the shard count for this backend, "all" for unset sample counts. */
+export function describeNotebookSettings({ settings }: Configured, report: BackendReport): string {
+  const shards = settings.shards ?? defaultShards(report.backend);
+  const samples = (n: number | undefined) => (n === undefined ? 'all' : n.toLocaleString('en-US'));
+  return [
+    describeSettings({ ...settings, shards }, defaultWorkers(shards) + 1),
+    `images: ${samples(settings.trainSamples)} for training, ${samples(settings.testSamples)} for testing` +
+      (settings.dataDir ? ` from ${settings.dataDir}` : ' (the packaged MNIST)'),
+    `run folder: ${settings.out}${settings.resume ? ' (continuing its checkpoint)' : ''}`,
+  ].join('\n');
+}
+
 /** The numbers the original's README states, and those it did not. */
-export function headline(model: tf.LayersModel, history: History, report: BackendReport, threads = report.threads): string {
+export function headline({ model, history, report, settings }: Pick<TrainedRun, 'model' | 'history' | 'report' | 'settings'>): string {
   const best = history.reduce((a, b) => (b.testAcc > a.testAcc ? b : a));
   const first = history.find((s) => s.testAcc >= 99.4);
   const perEpoch = history.reduce((sum, s) => sum + s.seconds, 0) / history.length;
@@ -63,16 +76,9 @@ export function headline(model: tf.LayersModel, history: History, report: Backen
     `first epoch at >= 99.4%: ${first ? first.epoch : 'not reached'}`,
     `last epochs:             ${lastFive.map((s) => `${s.testAcc.toFixed(2)}%`).join(', ')} (epochs ${lastFive[0].epoch}-${history.length})`,
     `seconds per epoch:       ${perEpoch.toFixed(1)}`,
-    `backend:                 ${report.backend} on ${report.device}, ${threads} thread${threads > 1 ? 's' : ''}`,
+    `backend:                 ${report.backend} on ${report.device}, ${settings.shards} shard${settings.shards > 1 ? 's' : ''}`,
   ].join('\n');
 }
-
-/** Saves the model and the run's history where the settings say (relative to the project's root). */
-export async function saveNotebookRun(config: NotebookConfig, model: tf.LayersModel, history: History, backend: BackendReport): Promise<void> {
-  await saveRun(resolve(ROOT, config.out), model, { backend, options: config, history });
-  console.log(`saved model.json, weights.bin and history.json to ${config.out}`);
-}
-
 function savePng(name: string, png: Buffer | undefined): void {
   if (!png) return console.log(`(no Chromium found: ${name} not refreshed)`);
   mkdirSync(imagesDir(), { recursive: true });

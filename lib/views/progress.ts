@@ -1,31 +1,41 @@
 import { SingleBar } from 'cli-progress';
+import { describeBackend } from '../backend/choose';
+import { TrainingView } from '../run/runTraining';
+import { describeSettings } from '../run/settings';
 import { BatchProgress, EpochStats } from '../train/loop';
 
-/** The terminal's view of training: a bar per epoch with rate and ETA, then one line per finished epoch. */
-export class TerminalProgress {
+/** The terminal's view of training: what runs, then a bar per epoch with rate and ETA, then one line per finished
+ *  epoch. */
+export class TerminalProgress implements TrainingView {
   private bar: SingleBar | undefined;
   private epochStart = 0;
 
   constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
 
-  onBatch = (p: BatchProgress): void => {
-    if (!this.bar) this.start(p);
+  start({ settings, threads, report, data, history }: Parameters<TrainingView['start']>[0]): void {
+    console.log(describeBackend(report));
+    console.log(`data: ${data.train.count} train, ${data.test.count} test images; ${describeSettings(settings, threads)}` +
+      (history.length ? `; resuming after epoch ${history.length}` : ''));
+  }
+
+  onBatch(p: BatchProgress): void {
+    if (!this.bar) this.startBar(p);
     const rate = p.seen / ((performance.now() - this.epochStart) / 1000);
     this.bar!.update(p.seen, { rate: Math.round(rate), loss: p.loss.toFixed(4), acc: p.acc.toFixed(2) });
-  };
+  }
 
-  onEpoch = (s: EpochStats): void => {
-    this.stop();
+  onEpoch(s: EpochStats): void {
+    this.close();
     console.log(formatEpoch(s));
-  };
+  }
 
   /** Ends the current bar, if any (the run ended mid-epoch). */
-  stop(): void {
+  close(): void {
     this.bar?.stop();
     this.bar = undefined;
   }
 
-  private start(p: BatchProgress): void {
+  private startBar(p: BatchProgress): void {
     this.epochStart = performance.now();
     this.bar = new SingleBar({
       stream: this.stream,

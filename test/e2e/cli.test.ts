@@ -21,7 +21,7 @@ test('bad commands, flags and values get a one-line error and a non-zero exit', 
   assertOneLineError(mnist20k('train', '--backend', 'gpu'), /--backend: unknown backend 'gpu'/);
   assertOneLineError(mnist20k('evaluate'), /--model: required/);
   assertOneLineError(mnist20k('bench', '--batches', '0'), /--batches: expected a positive integer/);
-  assertOneLineError(mnist20k('train', '--threads', '0'), /--threads: expected a positive integer, got '0'/);
+  assertOneLineError(mnist20k('train', '--shards', '0'), /--shards: expected a positive integer, got '0'/);
   assertOneLineError(mnist20k('train', '--lr-gamma', '0'), /--lr-gamma: expected a positive number, got '0'/);
 });
 
@@ -38,14 +38,18 @@ test('a corrupt IDX file in --data-dir ends with a message naming it, and writes
 test('train writes a model and history that evaluate scores the same', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'mnist20k-run-')), 'run');
   const r = mnist20k('train', '--epochs', '1', '--train-samples', '1000', '--test-samples', '500', '--batch-size', '50', '--backend', 'wasm',
-    '--threads', '3', '--out', out);
+    '--shards', '3', '--out', out);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /backend: wasm/);
-  assert.match(r.stdout, /lr 0.01 ×0.1 every 8 epochs, momentum 0.9, seed 1, threads 3/);
+  assert.match(r.stdout, /lr 0.01 ×0.1 every 8 epochs, momentum 0.9, seed 1, 3 shards on \d threads?/);
   assert.match(r.stdout, /epoch  1: train loss [\d.]+ acc [\d.]+% \| test loss [\d.]+ acc [\d.]+% \| [\d.]+ s/);
   for (const f of ['model.json', 'weights.bin', 'history.json']) assert.ok(existsSync(join(out, f)), f);
-  const { history, options } = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
-  assert.equal(options.threads, 3, 'the shard count is part of the run record');
+  const { format, settings, history } = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
+  assert.equal(format, 'mnist20k-run/1');
+  assert.deepEqual(settings, {
+    epochs: 1, batchSize: 50, lr: 0.01, lrStep: 8, lrGamma: 0.1, momentum: 0.9, seed: 1, trainSamples: 1000, testSamples: 500,
+    backend: 'wasm', shards: 3,
+  }, 'the resolved settings, the shard count among them, are the run record');
   const e = mnist20k('evaluate', '--model', out, '--test-samples', '500', '--json');
   assert.equal(e.code, 0, e.stderr);
   const score = JSON.parse(e.stdout.trim().split('\n').at(-1)!);

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../lib/backend/choose';
-import { notebookConfig } from '../../lib/run/settings';
+import { notebookSettings } from '../../lib/run/settings';
 import { loadMnist, Mnist } from '../../lib/data/mnist';
 import { trainLive } from '../../lib/views/live';
 import { buildNet } from '../../lib/model/net';
@@ -17,10 +17,10 @@ const numbers = (h: History) => h.map(({ seconds, ...rest }) => rest);
 
 /** trainLive as the notebook's cell calls it, with the settings the environment gives. */
 async function notebookRun(env: NodeJS.ProcessEnv): Promise<History> {
-  const config = notebookConfig({ MNIST_TRAIN_SAMPLES: '600', MNIST_TEST_SAMPLES: '200', MNIST_SEED: '4', ...env });
-  const model = buildNet({ seed: config.seed });
+  const config = notebookSettings({ MNIST_TRAIN_SAMPLES: '600', MNIST_TEST_SAMPLES: '200', MNIST_SEED: '4', ...env });
+  const model = buildNet({ seed: config.settings.seed });
   try {
-    return await trainLive(model, data, config);
+    return (await trainLive(config, { model, data })).history;
   } finally {
     model.dispose();
   }
@@ -36,13 +36,13 @@ before(async () => {
 test('the notebook resumes with MNIST_RESUME=1 to the history of a run never stopped, and leaks no tensors', async () => {
   const tensors = tf.memory().numTensors;
   const [stopped, whole] = [mkdtempSync(join(tmpdir(), 'mnist20k-nb-')), mkdtempSync(join(tmpdir(), 'mnist20k-nb-'))];
-  await notebookRun({ MNIST_EPOCHS: '1', MNIST_OUT: stopped, MNIST_THREADS: '2' });
+  await notebookRun({ MNIST_EPOCHS: '1', MNIST_OUT: stopped, MNIST_SHARDS: '2' });
   await assert.rejects(notebookRun({ MNIST_EPOCHS: '2', MNIST_OUT: stopped, MNIST_RESUME: '1', MNIST_SEED: '5' }),
     /^Error: MNIST_SEED: the run in .* was made with 4, not 5; a resumed run keeps it$/);
-  await assert.rejects(notebookRun({ MNIST_EPOCHS: '2', MNIST_OUT: stopped, MNIST_RESUME: '1', MNIST_THREADS: '3' }),
-    /^Error: MNIST_THREADS: the run in .* was made with 2, not 3; a resumed run keeps it$/);
+  await assert.rejects(notebookRun({ MNIST_EPOCHS: '2', MNIST_OUT: stopped, MNIST_RESUME: '1', MNIST_SHARDS: '3' }),
+    /^Error: MNIST_SHARDS: the run in .* was made with 2, not 3; a resumed run keeps it$/);
   const resumed = await notebookRun({ MNIST_EPOCHS: '2', MNIST_OUT: stopped, MNIST_RESUME: '1' });
-  const uninterrupted = await notebookRun({ MNIST_EPOCHS: '2', MNIST_OUT: whole, MNIST_THREADS: '2' });
+  const uninterrupted = await notebookRun({ MNIST_EPOCHS: '2', MNIST_OUT: whole, MNIST_SHARDS: '2' });
   assert.equal(resumed.length, 2);
   assert.deepEqual(numbers(resumed), numbers(uninterrupted));
   assert.equal(tf.memory().numTensors, tensors, 'as many tensors as before the runs');

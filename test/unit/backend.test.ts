@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { backendFromEnv, initBackend, isInstalled, parseBackendChoice } from '../../lib/backend/choose';
+import { initBackend, isInstalled, parseBackendChoice } from '../../lib/backend/choose';
 
 const nativeInstalled = isInstalled('@tensorflow/tfjs-node') || isInstalled('@tensorflow/tfjs-node-gpu');
 
@@ -30,10 +30,7 @@ test('an explicit backend that cannot run fails clearly instead of falling back'
   await assert.rejects(initBackend('tensorflow'), /--backend tensorflow: .*tfjs-node-gpu: not installed/);
 });
 
-test('backend names from flags and MNIST_BACKEND are checked', () => {
+test('backend names are checked', () => {
   assert.equal(parseBackendChoice('wasm', '--backend'), 'wasm');
   assert.throws(() => parseBackendChoice('gpu', '--backend'), /^Error: --backend: unknown backend 'gpu'/);
-  assert.equal(backendFromEnv({}), 'auto');
-  assert.equal(backendFromEnv({ MNIST_BACKEND: 'cpu' }), 'cpu');
-  assert.throws(() => backendFromEnv({ MNIST_BACKEND: 'cuda' }), /MNIST_BACKEND: unknown backend 'cuda'/);
 });

@@ -5,12 +5,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../lib/backend/choose';
-import { CHECKPOINT_FILE, readCheckpoint, restoreCheckpoint, RunSettings, saveCheckpoint } from '../../lib/run/checkpoint';
+import { CHECKPOINT_FILE, readCheckpoint, restoreCheckpoint, saveCheckpoint } from '../../lib/run/checkpoint';
+import { readRunRecord } from '../../lib/run/record';
+import { RunSettings } from '../../lib/run/settings';
+import { ROOT } from '../../lib/util/paths';
 import { buildNet } from '../../lib/model/net';
 import { LoopState } from '../../lib/train/loop';
 import { disposeMomentum } from '../../lib/train/step';
 
-const settings: RunSettings = { epochs: 3, batchSize: 8, lr: 0.01, lrStep: 0, lrGamma: 1, momentum: 0.9, seed: 1, backend: 'wasm', threads: 1 };
+const settings: RunSettings = { epochs: 3, batchSize: 8, lr: 0.01, lrStep: 0, lrGamma: 1, momentum: 0.9, seed: 1, backend: 'wasm', shards: 1 };
 const state: LoopState = { epoch: 1, rngState: 12345, history: [{ epoch: 1, trainLoss: 1, trainAcc: 50, testLoss: 1, testAcc: 50, seconds: 1 }] };
 const x = tf.tidy(() => tf.randomNormal([8, 28, 28, 1], 0, 1, 'float32', 3));
 
@@ -85,4 +88,17 @@ test('a damaged checkpoint is refused with a message naming the file', () => {
   assert.throws(() => readCheckpoint(dir), /checkpoint\.json: not an mnist20k checkpoint \(format 'other'/);
   writeFileSync(file, JSON.stringify({ format: 'mnist20k-checkpoint/1', ...state, epoch: 2, settings, weights: [], optimizer: [] }));
   assert.throws(() => readCheckpoint(dir), /checkpoint\.json: corrupt checkpoint: history does not hold 2 epochs/);
+});
+
+test('the committed run records share one shape: format, resolved settings with the shard count, backend, history', () => {
+  const files = ['s6_net1/history.json', 's6_net1-seed2/history.json', 'plain-recipe/seed1-history.json', 'plain-recipe/seed2-history.json'];
+  for (const f of files) {
+    const record = readRunRecord(join(ROOT, 'models', f));
+    assert.deepEqual(Object.keys(record), ['format', 'settings', 'backend', 'history'], f);
+    assert.deepEqual(Object.keys(record.settings), ['epochs', 'batchSize', 'lr', 'lrStep', 'lrGamma', 'momentum', 'seed', 'backend', 'shards'], f);
+    assert.equal(record.history.length, record.settings.epochs, f);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'mnist20k-record-'));
+  writeFileSync(join(dir, 'history.json'), JSON.stringify({ options: {}, history: [] }));
+  assert.throws(() => readRunRecord(join(dir, 'history.json')), /history.json: not an mnist20k run record \(format 'undefined'/);
 });

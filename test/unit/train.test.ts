@@ -4,15 +4,16 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend/choose';
 import { loadMnist, Mnist } from '../../lib/data/mnist';
 import { buildNet } from '../../lib/model/net';
-import { History, learningRate, train, TrainOptions } from '../../lib/train/loop';
+import { History, train, TrainHooks } from '../../lib/train/loop';
+import { learningRate, Recipe } from '../../lib/train/recipe';
 
 let data: Mnist;
-const options: TrainOptions = { epochs: 2, batchSize: 64, lr: 0.01, lrStep: 0, lrGamma: 1, momentum: 0.9, seed: 7 };
+const options: Recipe = { epochs: 2, batchSize: 64, lr: 0.01, lrStep: 0, lrGamma: 1, momentum: 0.9, seed: 7, shards: 2 };
 
-async function run(opts: TrainOptions): Promise<History> {
-  const model = buildNet({ seed: opts.seed });
+async function run(recipe: Recipe, hooks: TrainHooks = {}): Promise<History> {
+  const model = buildNet({ seed: recipe.seed });
   try {
-    return await train(model, data, opts);
+    return await train(model, data, recipe, hooks);
   } finally {
     model.dispose();
   }
@@ -42,7 +43,7 @@ test('the same seed gives the same history; another seed does not', async () => 
 test('no tensors leak across epochs', async () => {
   const model = buildNet({ seed: 1 });
   const counts: number[] = [];
-  await train(model, data, { ...options, epochs: 3, onEpoch: () => counts.push(tf.memory().numTensors) });
+  await train(model, data, { ...options, epochs: 3 }, { onEpoch: () => counts.push(tf.memory().numTensors) });
   model.dispose();
   assert.equal(counts.length, 3);
   assert.equal(counts[2], counts[1], `tensor counts after each epoch: ${counts.join(', ')}`);
@@ -52,7 +53,7 @@ test('no tensors leak across epochs', async () => {
 test('progress hooks see every batch and every epoch', async () => {
   const seen: number[] = [];
   const epochs: number[] = [];
-  await run({ ...options, epochs: 1, onBatch: (p) => seen.push(p.seen), onEpoch: (s) => epochs.push(s.epoch) });
+  await run({ ...options, epochs: 1 }, { onBatch: (p) => seen.push(p.seen), onEpoch: (s) => epochs.push(s.epoch) });
   assert.equal(seen.length, Math.ceil(1500 / 64));
   assert.equal(seen.at(-1), 1500);
   assert.deepEqual(epochs, [1]);
@@ -67,7 +68,7 @@ test('the step schedule multiplies the learning rate by gamma every lrStep epoch
   const snapshots: number[][] = [];
   const weights = () => model.trainableWeights.flatMap((w) => Array.from(w.read().dataSync()));
   const initial = weights();
-  await train(model, data, { ...options, epochs: 3, lrStep: 1, lrGamma: 0, onEpoch: () => snapshots.push(weights()) });
+  await train(model, data, { ...options, epochs: 3, lrStep: 1, lrGamma: 0 }, { onEpoch: () => snapshots.push(weights()) });
   model.dispose();
   assert.notDeepEqual(snapshots[0], initial, 'epoch 1 trained');
   assert.deepEqual(snapshots[1], snapshots[0]);

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { notebookConfig } from '../../lib/run/settings';
 import { figureHtml } from '../../lib/views/display';
 import { buildNet } from '../../lib/model/net';
+import { defaultSettings } from '../../lib/run/settings';
 import { headline } from '../../lib/views/notebook';
 import { confusionHeatmap, digitGrid, learningCurves } from '../../lib/views/plots';
 import { confusionMatrix, misclassified } from '../../lib/train/evaluate';
@@ -62,24 +62,6 @@ test('the history as a DataFrame and an HTML table', () => {
   assert.match(html, /<td>98.76<\/td>/);
 });
 
-test('notebook settings: the full experiment by default, quick runs from the environment, bad values named', () => {
-  const full = notebookConfig({});
-  assert.equal(full.epochs, 20);
-  assert.equal(full.trainSamples, undefined);
-  assert.equal(full.backend, 'auto');
-  const quick = notebookConfig({ MNIST_EPOCHS: '2', MNIST_TRAIN_SAMPLES: '600', MNIST_BACKEND: 'cpu', MNIST_SEED: '0' });
-  assert.deepEqual([quick.epochs, quick.trainSamples, quick.backend, quick.seed], [2, 600, 'cpu', 0]);
-  assert.throws(() => notebookConfig({ MNIST_EPOCHS: '0' }), /^Error: MNIST_EPOCHS: expected an integer ≥ 1, got '0'$/);
-  assert.throws(() => notebookConfig({ MNIST_TEST_SAMPLES: '1e3' }), /MNIST_TEST_SAMPLES: expected an integer/);
-  assert.throws(() => notebookConfig({ MNIST_BACKEND: 'tpu' }), /MNIST_BACKEND: unknown backend 'tpu'/);
-  assert.equal(notebookConfig({ MNIST_THREADS: '1' }).threads, 1);
-  assert.equal(full.threads, undefined, 'unset: the backend chooses');
-  assert.throws(() => notebookConfig({ MNIST_THREADS: 'two' }), /^Error: MNIST_THREADS: expected an integer ≥ 1, got 'two'$/);
-  assert.equal(notebookConfig({ MNIST_RESUME: '1' }).resume, true);
-  assert.equal(full.resume, false);
-  assert.throws(() => notebookConfig({ MNIST_RESUME: 'yes' }), /^Error: MNIST_RESUME: expected 1 or 0, got 'yes'$/);
-});
-
 test('without Jupyter, npm start says how to install it', () => {
   const saved = process.env.JUPYTER;
   process.env.JUPYTER = '/nonexistent/jupyter';
@@ -95,12 +77,13 @@ test('the headline: parameters, best accuracy and its epoch, first epoch at 99.4
   const accs = [98.7, 99.1, 99.41, 99.3, 99.38, 99.46, 99.42];
   const history: History = accs.map((testAcc, i) => ({ epoch: i + 1, trainLoss: 0.1, trainAcc: 99, testLoss: 0.02, testAcc, seconds: 30 + i }));
   const model = buildNet();
-  const text = headline(model, history, { backend: 'wasm', device: 'CPU (WebAssembly, SIMD)', threads: 2, notes: [] }, 1);
+  const report = { backend: 'wasm', device: 'CPU (WebAssembly, SIMD)', notes: [] };
+  const text = headline({ model, history, report, settings: { ...defaultSettings(), backend: 'wasm', shards: 1 } });
   model.dispose();
   assert.match(text, /^parameters: +16,034$/m);
   assert.match(text, /^best test accuracy: +99\.46% \(epoch 6 of 7\)$/m);
   assert.match(text, /^first epoch at >= 99\.4%: 3$/m);
   assert.match(text, /^last epochs: +99\.41%, 99\.30%, 99\.38%, 99\.46%, 99\.42% \(epochs 3-7\)$/m);
   assert.match(text, /^seconds per epoch: +33\.0$/m);
-  assert.match(text, /^backend: +wasm on CPU \(WebAssembly, SIMD\), 1 thread$/m);
+  assert.match(text, /^backend: +wasm on CPU \(WebAssembly, SIMD\), 1 shard$/m);
 });

@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { defaultShards, defaultSettings, envOf, flagOf, notebookSettings, readSettings, settingsHelp, usageOf } from '../../lib/run/settings';
+
+test('every setting has a flag and a variable named after it', () => {
+  assert.equal(flagOf('lrStep'), '--lr-step');
+  assert.equal(envOf('lrStep'), 'MNIST_LR_STEP');
+  assert.equal(envOf('trainSamples'), 'MNIST_TRAIN_SAMPLES');
+  const help = settingsHelp();
+  for (const key of Object.keys(defaultSettings())) {
+    assert.match(help, new RegExp(`${flagOf(key)}\\b.*${envOf(key)}`), key);
+    assert.ok(usageOf().some((u) => u.startsWith(`[${flagOf(key)}`)), key);
+  }
+});
+
+test('the defaults are the original recipe, with the step schedule', () => {
+  const { settings, given } = readSettings({ argv: [], env: {} });
+  assert.deepEqual(settings, {
+    epochs: 20, batchSize: 128, lr: 0.01, lrStep: 8, lrGamma: 0.1, momentum: 0.9, seed: 1, trainSamples: undefined,
+    testSamples: undefined, dataDir: undefined, backend: 'auto', shards: undefined, out: 'runs/latest', resume: false,
+  });
+  assert.deepEqual(given, {});
+  assert.equal(defaultShards('wasm'), 2);
+  assert.equal(defaultShards('tensorflow'), 1);
+});
+
+test('a flag beats its variable, which beats the default; what was set is `given`, and named as it was set', () => {
+  const env = { MNIST_EPOCHS: '3', MNIST_SEED: '4', MNIST_BACKEND: '' };
+  const { settings, given, name } = readSettings({ argv: ['--epochs', '5', '--lr-step=0', '--resume'], env });
+  assert.deepEqual([settings.epochs, settings.seed, settings.lrStep, settings.resume, settings.backend], [5, 4, 0, true, 'auto']);
+  assert.deepEqual(given, { epochs: 5, lrStep: 0, seed: 4, resume: true });
+  assert.deepEqual([name('epochs'), name('seed'), name('lr')], ['--epochs', 'MNIST_SEED', '--lr']);
+  assert.equal(notebookSettings({}).name('seed'), 'MNIST_SEED');
+});
+
+test('the notebook reads only the environment and writes to runs/notebook', () => {
+  const full = notebookSettings({});
+  assert.deepEqual([full.settings.epochs, full.settings.trainSamples, full.settings.out], [20, undefined, 'runs/notebook']);
+  const quick = notebookSettings({ MNIST_EPOCHS: '2', MNIST_TRAIN_SAMPLES: '600', MNIST_BACKEND: 'cpu', MNIST_SEED: '0', MNIST_RESUME: '1' });
+  assert.deepEqual([quick.settings.epochs, quick.settings.trainSamples, quick.settings.backend, quick.settings.seed, quick.settings.resume],
+    [2, 600, 'cpu', 0, true]);
+});
+
+test('a bad value is one line naming the flag or variable', () => {
+  const bad: [string[], NodeJS.ProcessEnv, RegExp][] = [
+    [['--epochs', 'ten'], {}, /^--epochs: expected a positive integer, got 'ten'$/],
+    [[], { MNIST_EPOCHS: '0' }, /^MNIST_EPOCHS: expected a positive integer, got '0'$/],
+    [[], { MNIST_TEST_SAMPLES: '1e3' }, /^MNIST_TEST_SAMPLES: expected a positive integer/],
+    [['--lr=-1'], {}, /^--lr: expected a positive number, got '-1'$/],
+    [['--lr', '-1'], {}, /^--lr: a value starting with '-' must be written --lr=VALUE$/],
+    [['--momentum', '1'], {}, /^--momentum: expected a number from 0 up to \(not including\) 1, got '1'$/],
+    [['--backend', 'gpu'], {}, /^--backend: unknown backend 'gpu'/],
+    [[], { MNIST_BACKEND: 'tpu' }, /^MNIST_BACKEND: unknown backend 'tpu'/],
+    [['--shards', '0'], {}, /^--shards: expected a positive integer, got '0'$/],
+    [[], { MNIST_RESUME: 'yes' }, /^MNIST_RESUME: expected 1 or 0, got 'yes'$/],
+    [['--epochz', '3'], {}, /^unknown flag '--epochz'$/],
+    [['--out='], {}, /^--out: expected a value$/],
+  ];
+  for (const [argv, env, message] of bad) {
+    assert.throws(() => readSettings({ argv, env }), (e: Error) => message.test(e.message), `${argv} ${JSON.stringify(env)}`);
+  }
+});
+
+test('--threads and MNIST_THREADS, the former names of the shard count, still set it', () => {
+  assert.equal(readSettings({ argv: ['--threads', '3'], env: {} }).settings.shards, 3);
+  assert.equal(readSettings({ env: { MNIST_THREADS: '1' } }).settings.shards, 1);
+  assert.equal(readSettings({ env: { MNIST_THREADS: '1', MNIST_SHARDS: '2' } }).settings.shards, 2);
+});
+
+test('a command takes only its own settings, and its own extra flags', () => {
+  const { settings, extra } = readSettings({ argv: ['--model', 'm', '--json', '--test-samples', '50'], env: {}, keys: ['testSamples'], extra: { model: 'string', json: 'boolean' } });
+  assert.equal(settings.testSamples, 50);
+  assert.deepEqual(extra, { model: 'm', json: true });
+  assert.throws(() => readSettings({ argv: ['--epochs', '2'], env: {}, keys: ['testSamples'] }), /unknown flag '--epochs'/);
+});
