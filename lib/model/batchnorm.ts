@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { channelKernelApplies } from '../backend/kernels/channelOps';
+import { BatchNorm2dInference, BatchNorm2dTraining, BatchNorm2dTrainingGrad } from '../backend/kernels/kernelNames';
+import { channelKernelApplies } from '../backend/kernels/ops';
 
 interface BatchNorm2dConfig {
   /** PyTorch's momentum: the weight of the new batch in the running statistics (0.1). */
@@ -42,8 +43,8 @@ export class BatchNorm2d extends tf.layers.Layer {
     const beta = this.beta.read() as tf.Tensor1D;
     if (!kwargs.training) {
       const [mean, variance] = [this.runningMean.read(), this.runningVar.read()];
-      if (channelKernelApplies('BatchNorm2dInference', x)) {
-        return tf.engine().runKernel('BatchNorm2dInference', { x, gamma, beta, mean, variance }, { epsilon: this.epsilon }) as tf.Tensor;
+      if (channelKernelApplies(BatchNorm2dInference, x)) {
+        return tf.engine().runKernel(BatchNorm2dInference, { x, gamma, beta, mean, variance }, { epsilon: this.epsilon }) as tf.Tensor;
       }
       return tf.tidy(() => {
         const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, this.epsilon)));
@@ -78,9 +79,9 @@ interface Pass {
 
 /** Batch normalisation with the batch's own statistics, differentiable in x, gamma and beta; also returns the
  *  (biased) batch mean and variance, kept for the caller to dispose. On wasm it runs our two kernels (two passes each
- *  way, lib/kernels/batchNorm2d.ts); elsewhere the same arithmetic as tf ops. */
+ *  way, lib/backend/kernels/BatchNorm2dTraining*.ts); elsewhere the same arithmetic as tf ops. */
 function normaliseBatch(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number) {
-  const pass = channelKernelApplies('BatchNorm2dTraining', x) ? byKernels : byOps;
+  const pass = channelKernelApplies(BatchNorm2dTraining, x) ? byKernels : byOps;
   let mean!: tf.Tensor1D;
   let variance!: tf.Tensor1D;
   const forward = tf.customGrad((xIn, gammaIn, betaIn, save) => {
@@ -95,14 +96,14 @@ function normaliseBatch(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, e
 }
 
 function byKernels(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): Pass {
-  const [y, mean, variance] = tf.engine().runKernel('BatchNorm2dTraining', { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+  const [y, mean, variance] = tf.engine().runKernel(BatchNorm2dTraining, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
   return {
     y: y as tf.Tensor4D,
     mean: mean as tf.Tensor1D,
     variance: variance as tf.Tensor1D,
     saved: [x, mean, variance, gamma],
     grad: (dy, [xs, mu, v, g]) =>
-      tf.engine().runKernel('BatchNorm2dTrainingGrad', { dy, x: xs, mean: mu, variance: v, gamma: g }, { epsilon }) as tf.Tensor[],
+      tf.engine().runKernel(BatchNorm2dTrainingGrad, { dy, x: xs, mean: mu, variance: v, gamma: g }, { epsilon }) as tf.Tensor[],
   };
 }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { BatchNorm2d } from './batchnorm';
-import { scaleChannelsOp } from '../backend/kernels/scaleChannels';
+import { scaleChannelsOp } from '../backend/kernels/ops';
 import { Rng } from '../util/rng';
 
 interface Dropout2dConfig {

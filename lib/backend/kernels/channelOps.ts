@@ -1,23 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { instantiate } from './simd';
+import { address, instantiate } from './heap';
+import { channelOpsWasm } from './wasm/modules';
 
-/** wasm/channelOps.wat, compiled: `wat2wasm channelOps.wat --output=/dev/stdout | base64 -w 100`. */
-const CHANNEL_OPS_WASM =
-  'AGFzbQEAAAABLgZgB39/f39/f38AYAZ/f39/f38AYAV/f39/fwBgBH9/f38AYAJ/fwF/YAJ/ewACDwEDZW52Bm1lbW9yeQIAAQMH' +
-  'BgABAgMEBQcmBARzdW1zAAAHY29tYmluZQABBmFmZmluZQACCHJlbHVHcmFkAAMK8gUG6QECB38FeyAGQQJ0IQcgBEEAIAZBBHT8' +
-  'CwADQEEAIQkDQCACIAlq/QAEACEOIAMgCWr9AAQAIQ9DAAAAAP0TIRFDAAAAAP0TIRIgACAIIAdsIAlqaiELIAEgCCAHbCAJamoh' +
-  'DCAIIAUQBCEKA0AgC/0ABAAgDv3lASEQIBEgEP3kASERIBIgECAM/QAEACAP/eUB/eYB/eQBIRIgCyAHaiELIAwgB2ohDCAKQQFr' +
-  'IgoNAAsgBCAJQQF0aiENIA0gERAFIA0gB0EBdGogEhAFIAlBEGoiCSAHSQ0ACyAIQcAAaiIIIAVJDQALC80BAgZ/BXsgBUECdCEG' +
-  'A0BBACEIA0AgAyAIaiELIAv9AAQAIQwgCyAGaiIL/QAEACENIAsgBmoiC/0ABAAhDiALIAZqIgv9AAQAIQ8gCyAGav0ABAAhECAH' +
-  'IAZsIAhqIQogByAEEAQhCQNAIAIgCmogACAKav0ABAAgDP3lASAN/eYBIAEgCmr9AAQAIA795QEgD/3mAf3kASAQ/eQB/QsEACAK' +
-  'IAZqIQogCUEBayIJDQALIAhBEGoiCCAGSQ0ACyAHQcAAaiIHIARJDQALC4oBAgV/AnsgBEECdCEFA0BBACEHA0AgAiAHav0ABAAh' +
-  'CiACIAVqIAdq/QAEACELIAYgBWwgB2ohCSAGIAMQBCEIA0AgASAJaiAAIAlq/QAEACAK/eYBIAv95AH9CwQAIAkgBWohCSAIQQFr' +
-  'IggNAAsgB0EQaiIHIAVJDQALIAZBwABqIgYgA0kNAAsLWAIBfwF7IAAgA0ECdGohBANAIAD9AAQAIQUgAiAFIAH9AAQAIAVDAAAA' +
-  'AP0T/UT9TiAFIAX9Qv1S/QsEACABQRBqIQEgAkEQaiECIABBEGoiACAESQ0ACwsUAEHAACABIABrIABBwABqIAFNGws8ACAAIAD9' +
-  'AAQAIAH9X/3wAf0LBAAgACAA/QAEECABIAH9DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf0LBBAL';
-
-/** The functions of wasm/channelOps.wat; pointers are byte offsets into the backend's memory. */
+/** The functions of wasm/channelOps.wat, shared by the batch normalisation, ScaleChannels and ReluGrad kernels;
+ *  pointers are byte offsets into the backend's memory. */
 export interface ChannelOps {
   sums(u: number, v: number, mu: number, mv: number, out: number, pixels: number, channels: number): void;
   combine(u: number, v: number, out: number, params: number, pixels: number, channels: number): void;
@@ -26,14 +13,7 @@ export interface ChannelOps {
 }
 
 export function channelOps(backend: BackendWasm): ChannelOps {
-  return instantiate<ChannelOps>(backend, CHANNEL_OPS_WASM);
-}
-
-/** Whether a float32 tensor of this shape can take our kernel `name` now: the wasm backend is active with the kernel
- *  registered, and the channels (the last axis) come in fours, as the SIMD code needs. */
-export function channelKernelApplies(name: string, x: tf.Tensor): boolean {
-  return tf.getBackend() === 'wasm' && tf.getKernel(name, 'wasm') !== undefined && x.dtype === 'float32' &&
-    x.size > 0 && x.shape.length > 0 && x.shape[x.shape.length - 1] % 4 === 0;
+  return instantiate<ChannelOps>(backend, channelOpsWasm);
 }
 
 /** [pixels, channels] of a channels-last tensor, refusing what the SIMD code cannot take. */
@@ -42,4 +22,26 @@ export function pixelsAndChannels(x: tf.TensorInfo): [number, number] {
   const size = tf.util.sizeFromShape(x.shape);
   if (!(channels % 4 === 0 && size > 0)) throw new Error(`wasm channel kernels need channels in fours, got shape ${x.shape}`);
   return [size / channels, channels];
+}
+
+/** Per-channel working memory in the backend's heap, C·10 floats: a shift (C), the float64 sums (2C, as 4C floats),
+ *  then the five parameter rows of `combine` (5C). Free `info` when done. */
+export function scratch(backend: BackendWasm, channels: number) {
+  const info = backend.makeOutput([10 * channels], 'float32');
+  const at = address(backend, info);
+  return {
+    info,
+    shift: at,
+    sums: at + 4 * channels,
+    params: at + 20 * channels,
+    /** Views on it; take them only after the last allocation of the kernel (the heap can move). */
+    views() {
+      const f = backend.typedArrayFromHeap(info) as Float32Array;
+      return {
+        shift: f.subarray(0, channels),
+        sums: new Float64Array(f.buffer, f.byteOffset + 4 * channels, 2 * channels),
+        params: f.subarray(5 * channels),
+      };
+    },
+  };
 }

@@ -1,51 +1,55 @@
+/** Kernels for tfjs's WebAssembly backend, which lacks some that training a conv net needs (Conv2DBackpropFilter) and
+ *  runs others slowly: the gradient kernels, Identity and Slice, each replaced by one of ours; plus our own kernels
+ *  for BatchNorm2d, Dropout2d and the ReLU gradient, which the model code runs through ops.ts and gradients.ts
+ *  when they are registered.
+ *
+ *  One file per kernel, named after it as in tfjs-backend-wasm's src/kernels/, exporting its KernelConfig, made
+ *  by wasmKernel() (wasmKernel.ts) from a function typed with tfjs-core's input and attribute types or with ours
+ *  (kernelNames.ts). registerWasmTrainingKernels() below registers them all, keeping each stock kernel it replaces
+ *  for the cases ours hand back, and the gradients of gradients.ts.
+ *
+ *  Some kernels run our own WebAssembly SIMD code on the backend's memory (heap.ts): its sources are the .wat files
+ *  in wasm/, compiled into wasm/modules.ts by `npm run build:wasm` (wasm/compile.ts, with the npm package wabt);
+ *  rebuild after editing a .wat, or test/kernels/wasm.test.ts fails. Each kernel is tested against the cpu backend
+ *  in test/kernels/. */
 import * as tf from '@tensorflow/tfjs';
-import { avgPoolGrad } from './avgPoolGrad';
-import { batchNorm2dInference, batchNorm2dTraining, batchNorm2dTrainingGrad } from './batchNorm2d';
-import { batchNorm2dInferenceGrad } from './batchNorm2dInferenceGrad';
-import { conv2DBackpropFilter } from './conv2dBackpropFilter';
-import { makeConv2DBackpropInput } from './conv2dBackpropInput';
-import { identity } from './identity';
-import { maxPoolGrad } from './maxPoolGrad';
-import { reluGrad, reluGradient } from './reluGrad';
-import { scaleChannels, scaleChannelsGrad } from './scaleChannels';
-import { makeSlice } from './slice';
+import { avgPoolGradConfig } from './AvgPoolGrad';
+import { batchNorm2dInferenceConfig } from './BatchNorm2dInference';
+import { batchNorm2dTrainingConfig } from './BatchNorm2dTraining';
+import { batchNorm2dTrainingGradConfig } from './BatchNorm2dTrainingGrad';
+import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
+import { conv2DBackpropInputConfig } from './Conv2DBackpropInput';
+import { batchNorm2dInferenceGradientConfig, reluGradientConfig, scaleChannelsGradientConfig } from './gradients';
+import { identityConfig } from './Identity';
+import { maxPoolGradConfig } from './MaxPoolGrad';
+import { reluGradConfig } from './ReluGrad';
+import { scaleChannelsConfig } from './ScaleChannels';
+import { sliceConfig } from './Slice';
+import { registerReplacing } from './wasmKernel';
 
-/** The stock kernels we replace, kept for the cases our versions hand back (e.g. strides other than 1). */
-const stock = new Map<string, tf.KernelConfig>();
-const stockKernel = (name: string): tf.KernelFunc => (args) => stock.get(name)!.kernelFunc(args);
-
-const OURS: Record<string, tf.KernelFunc> = {
-  AvgPoolGrad: avgPoolGrad as unknown as tf.KernelFunc,
-  BatchNorm2dInference: batchNorm2dInference as unknown as tf.KernelFunc,
-  BatchNorm2dTraining: batchNorm2dTraining as unknown as tf.KernelFunc,
-  BatchNorm2dTrainingGrad: batchNorm2dTrainingGrad as unknown as tf.KernelFunc,
-  Conv2DBackpropFilter: conv2DBackpropFilter as unknown as tf.KernelFunc,
-  Conv2DBackpropInput: makeConv2DBackpropInput(stockKernel('Conv2DBackpropInput')),
-  Identity: identity as unknown as tf.KernelFunc,
-  MaxPoolGrad: maxPoolGrad as unknown as tf.KernelFunc,
-  ReluGrad: reluGrad as unknown as tf.KernelFunc,
-  ScaleChannels: scaleChannels as unknown as tf.KernelFunc,
-  Slice: makeSlice(stockKernel('Slice')),
-};
+const KERNELS: tf.KernelConfig[] = [
+  avgPoolGradConfig,
+  batchNorm2dInferenceConfig,
+  batchNorm2dTrainingConfig,
+  batchNorm2dTrainingGradConfig,
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  identityConfig,
+  maxPoolGradConfig,
+  reluGradConfig,
+  scaleChannelsConfig,
+  sliceConfig,
+];
 
 /** tfjs's own Relu gradient, which ours falls back to off wasm. */
-let stockReluGrad: tf.GradConfig | undefined;
+let stockReluGradient: tf.GradConfig | undefined;
 
 /** Gives the wasm backend the kernels it needs to train a conv net, replacing stock ones where ours are faster.
  *  Safe to call again (a notebook cell rerun): registration is checked per kernel. */
 export function registerWasmTrainingKernels(): void {
-  for (const [kernelName, kernelFunc] of Object.entries(OURS)) {
-    const current = tf.getKernel(kernelName, 'wasm');
-    if (current?.kernelFunc === kernelFunc) continue;
-    if (current) {
-      if (!stock.has(kernelName)) stock.set(kernelName, current);
-      tf.unregisterKernel(kernelName, 'wasm');
-    }
-    // The stock kernel's setup (binding its WebAssembly function) must still run when the backend starts.
-    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc, setupFunc: stock.get(kernelName)?.setupFunc });
-  }
-  tf.registerGradient(scaleChannelsGrad);
-  tf.registerGradient(batchNorm2dInferenceGrad);
-  stockReluGrad ??= tf.getGradient('Relu');
-  tf.registerGradient(reluGradient(stockReluGrad!));
+  for (const config of KERNELS) registerReplacing(config);
+  tf.registerGradient(scaleChannelsGradientConfig);
+  tf.registerGradient(batchNorm2dInferenceGradientConfig);
+  stockReluGradient ??= tf.getGradient('Relu');
+  tf.registerGradient(reluGradientConfig(stockReluGradient!));
 }

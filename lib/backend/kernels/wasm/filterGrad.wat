@@ -3,7 +3,7 @@
 ;; Blocks of 4 input × 8 output channels stay in eight SIMD registers while one output row streams past, so every
 ;; operand is in L1 and nothing is transposed or packed; in-channels left over (all of them when there is one) go in
 ;; blocks of 1 × 8. Needs outChannels % 8 == 0; dw must start zeroed. Pointers are byte offsets.
-;; Compile: wat2wasm filterGrad.wat (see simd.ts).
+;; Compiled into modules.ts by npm run build:wasm.
 (module
   (import "env" "memory" (memory 1))
   (func (export "filterGrad")

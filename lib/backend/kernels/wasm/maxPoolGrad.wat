@@ -2,7 +2,7 @@
 ;; first maximum of its window in row-major order (NaN never wins), as the cpu backend routes it. 4 channels per
 ;; vector: the window's maxima and their byte offsets stay in registers, then the 4 gradients are added one by one
 ;; (windows may overlap). Needs C % 4 == 0; dx is zeroed here. Pointers are byte offsets.
-;; Compile: wat2wasm maxPoolGrad.wat (see maxPoolGrad.ts).
+;; Compiled into modules.ts by npm run build:wasm.
 (module
   (import "env" "memory" (memory 1))
   (func (export "maxPoolGrad")

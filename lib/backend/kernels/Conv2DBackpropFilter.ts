@@ -1,22 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { address, simdKernels } from './simd';
-import { ConvGradAttrs, explicitPad, free, run } from './wasmOps';
+import { address, instantiate } from './heap';
+import { filterGradWasm } from './wasm/modules';
+import { explicitPad, free, KernelArgs, run, wasmKernel } from './wasmKernel';
 
-interface Inputs {
-  x: tf.TensorInfo;
-  dy: tf.TensorInfo;
-}
-interface Attrs extends ConvGradAttrs {
-  filterShape: [number, number, number, number];
-}
-
+type Args = KernelArgs<tf.Conv2DBackpropFilterInputs, tf.Conv2DBackpropFilterAttrs>;
+type Inputs = Args['inputs'];
 type ConvInfo = tf.backend_util.Conv2DInfo;
+
+/** wasm/filterGrad.wat's one function; pointers are byte offsets into the backend's memory. */
+interface FilterGrad {
+  filterGrad(x: number, dy: number, dw: number, ...dims: number[]): void;
+}
 
 /** The filter gradient, which the stock wasm backend lacks:
  *  dW[r, c, i, o] = Σ over batch and output positions of x[b, y·s + r − pad, x·s + c − pad, i] · dy[b, y, x, o]. */
-export function conv2DBackpropFilter(args: { inputs: Inputs; backend: BackendWasm; attrs: Attrs }): tf.TensorInfo {
-  const { inputs, backend, attrs } = args;
+function conv2DBackpropFilter({ inputs, backend, attrs }: Args): tf.TensorInfo {
   if (attrs.dataFormat === 'NCHW') throw new Error('wasm Conv2DBackpropFilter supports NHWC only');
   const info = tf.backend_util.computeConv2DInfo(
     inputs.x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad,
@@ -30,15 +29,16 @@ export function conv2DBackpropFilter(args: { inputs: Inputs; backend: BackendWas
 function bySimd(inputs: Inputs, backend: BackendWasm, info: ConvInfo): tf.TensorInfo {
   const dw = backend.makeOutput(info.filterShape, 'float32');
   (backend.typedArrayFromHeap(dw) as Float32Array).fill(0);
-  simdKernels(backend).filterGrad(
+  instantiate<FilterGrad>(backend, filterGradWasm).filterGrad(
     address(backend, inputs.x), address(backend, inputs.dy), address(backend, dw),
     info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
     info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
   return dw;
 }
 
-/** For stride 1 (and channel counts the SIMD kernel does not take) the sum above is itself a convolution, with the batch as channels: x as [i, h, w, b] convolved with
- *  dy as a filter [y, x, b, o] gives [i, r, c, o]. That runs on XNNPACK like the forward pass. */
+/** For stride 1 (and channel counts the SIMD kernel does not take) the sum above is itself a convolution, with the
+ *  batch as channels: x as [i, h, w, b] convolved with dy as a filter [y, x, b, o] gives [i, r, c, o]. That runs on
+ *  XNNPACK like the forward pass. */
 function byConvolution(inputs: Inputs, backend: BackendWasm, info: ConvInfo): tf.TensorInfo {
   const { top, bottom, left, right } = info.padInfo;
   const xT = run(backend, 'Transpose', { x: inputs.x }, { perm: [3, 1, 2, 0] });
@@ -89,3 +89,5 @@ function byLoops(inputs: Inputs, backend: BackendWasm, info: ConvInfo): tf.Tenso
   (backend.typedArrayFromHeap(out) as Float32Array).set(dw);
   return out;
 }
+
+export const conv2DBackpropFilterConfig = wasmKernel(tf.Conv2DBackpropFilter, conv2DBackpropFilter);

@@ -1,18 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-
-interface Args {
-  inputs: { dy: tf.TensorInfo; input: tf.TensorInfo };
-  backend: BackendWasm;
-  attrs: { filterSize: [number, number] | number; strides: [number, number] | number; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
-}
+import { KernelArgs, wasmKernel } from './wasmKernel';
 
 /** Spreads each output gradient evenly over the inside of its window: one pass over dy, channels innermost. The
  *  share is 1/(window area) even where the window overhangs the padding, as the cpu backend computes it. The stock
  *  kernel takes milliseconds even for the net's [128, 1, 1, 32] gradient. */
-export function avgPoolGrad({ inputs: { dy, input }, backend, attrs }: Args): tf.TensorInfo {
+function avgPoolGrad({ inputs: { dy, input }, backend, attrs }: KernelArgs<tf.AvgPoolGradInputs, tf.AvgPoolGradAttrs>): tf.TensorInfo {
   const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad);
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
@@ -38,3 +32,5 @@ export function avgPoolGrad({ inputs: { dy, input }, backend, attrs }: Args): tf
   for (let i = 0; i < sums.length; i++) dx[i] = sums[i] * share;
   return out;
 }
+
+export const avgPoolGradConfig = wasmKernel(tf.AvgPoolGrad, avgPoolGrad);

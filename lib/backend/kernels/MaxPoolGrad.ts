@@ -1,37 +1,25 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { address, instantiate } from './simd';
+import { address, instantiate } from './heap';
+import { maxPoolGradWasm } from './wasm/modules';
+import { KernelArgs, wasmKernel } from './wasmKernel';
 
-/** wasm/maxPoolGrad.wat, compiled: `wat2wasm maxPoolGrad.wat --output=/dev/stdout | base64 -w 100`. */
-const MAX_POOL_GRAD_WASM =
-  'AGFzbQEAAAABGQJgD39/f39/f39/f39/f39/fwBgA39/fQACDwEDZW52Bm1lbW9yeQIAAQMDAgABBw8BC21heFBvb2xHcmFkAAAK' +
-  'iQMC6AICC38FeyAGQQJ0IQ8gAkEAIAMgBGwgBWwgD2z8CwAgASEZA0BBACERA0BBACESA0BBACETA0BDAACA//0TIRpBf/0RIRtB' +
-  'ACEUA0AgESALbCAUaiANayEWIBZBAE4gFiAESHEEQEEAIRUDQCASIAxsIBVqIA5rIRcgF0EATiAXIAVIcQRAIBAgBGwgFmogBWwg' +
-  'F2ogD2wgE2ohGCAAIBhq/QAEACEcIBwgGv1EIR0gHCAaIB39UiEaIBj9ESAbIB39UiEbCyAVQQFqIhUgCkgNAAsLIBRBAWoiFCAJ' +
-  'SA0ACyAZ/QAEACEeIAJBAGogG/0bACAe/R8AEAEgAkEEaiAb/RsBIB79HwEQASACQQhqIBv9GwIgHv0fAhABIAJBDGogG/0bAyAe' +
-  '/R8DEAEgGUEQaiEZIBNBEGoiEyAPSQ0ACyASQQFqIhIgCEgNAAsgEUEBaiIRIAdIDQALIBBBAWoiECADSA0ACwsdACABQQBOBEAg' +
-  'ACABaiAAIAFqKgIAIAKSOAIACws=';
-
-interface Args {
-  inputs: { dy: tf.TensorInfo; input: tf.TensorInfo; output: tf.TensorInfo };
-  backend: BackendWasm;
-  attrs: { filterSize: [number, number] | number; strides: [number, number] | number; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
-}
-
+type Args = KernelArgs<tf.MaxPoolGradInputs, tf.MaxPoolGradAttrs>;
+type Inputs = Args['inputs'];
 type PoolInfo = tf.backend_util.Conv2DInfo;
 
 /** Routes each output gradient to the first maximum of its window (as the cpu backend does). One pass over the
  *  output instead of the stock kernel's search from every input position: SIMD for channels in fours, else JS. */
-export function maxPoolGrad({ inputs, backend, attrs }: Args): tf.TensorInfo {
+function maxPoolGrad({ inputs, backend, attrs }: Args): tf.TensorInfo {
   const info = tf.backend_util.computePool2DInfo(
     inputs.input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   const simd = info.inChannels % 4 === 0 && tf.util.sizeFromShape(info.outShape) > 0;
   return simd ? bySimd(inputs, backend, info) : byLoops(inputs, backend, info);
 }
 
-function bySimd({ dy, input }: Args['inputs'], backend: BackendWasm, info: PoolInfo): tf.TensorInfo {
+function bySimd({ dy, input }: Inputs, backend: BackendWasm, info: PoolInfo): tf.TensorInfo {
   const dx = backend.makeOutput(input.shape, 'float32');
-  const kernel = instantiate<{ maxPoolGrad(...args: number[]): void }>(backend, MAX_POOL_GRAD_WASM);
+  const kernel = instantiate<{ maxPoolGrad(...args: number[]): void }>(backend, maxPoolGradWasm);
   kernel.maxPoolGrad(address(backend, input), address(backend, dy), address(backend, dx),
     info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
     info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
@@ -39,7 +27,7 @@ function bySimd({ dy, input }: Args['inputs'], backend: BackendWasm, info: PoolI
 }
 
 /** Channels innermost and contiguous. */
-function byLoops({ dy, input }: Args['inputs'], backend: BackendWasm, info: PoolInfo): tf.TensorInfo {
+function byLoops({ dy, input }: Inputs, backend: BackendWasm, info: PoolInfo): tf.TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
@@ -78,3 +66,5 @@ function byLoops({ dy, input }: Args['inputs'], backend: BackendWasm, info: Pool
   (backend.typedArrayFromHeap(out) as Float32Array).set(dx);
   return out;
 }
+
+export const maxPoolGradConfig = wasmKernel(tf.MaxPoolGrad, maxPoolGrad);

@@ -1,0 +1,29 @@
+import * as tf from '@tensorflow/tfjs';
+
+// Our own kernels' names, inputs and attributes, declared as tfjs-core's kernel_names.ts declares its kernels', so
+// that model code, ops and gradients can name them without loading the kernels.
+
+/** Training-mode batch normalisation of x [N, H, W, C]; outputs y, the batch mean and the biased batch variance. */
+export const BatchNorm2dTraining = 'BatchNorm2dTraining';
+export type BatchNorm2dTrainingInputs = Pick<tf.NamedTensorInfoMap, 'x' | 'gamma' | 'beta'>;
+
+/** Its gradient; outputs dx, dγ, dβ. */
+export const BatchNorm2dTrainingGrad = 'BatchNorm2dTrainingGrad';
+export type BatchNorm2dTrainingGradInputs = Pick<tf.NamedTensorInfoMap, 'dy' | 'x' | 'mean' | 'variance' | 'gamma'>;
+
+/** Inference-mode batch normalisation with the running statistics. */
+export const BatchNorm2dInference = 'BatchNorm2dInference';
+export type BatchNorm2dInferenceInputs = Pick<tf.NamedTensorInfoMap, 'x' | 'gamma' | 'beta' | 'mean' | 'variance'>;
+
+/** The attributes of all three batch normalisation kernels. */
+export interface BatchNorm2dAttrs {
+  epsilon: number;
+}
+
+/** dy · step(x), Relu's gradient. */
+export const ReluGrad = 'ReluGrad';
+export type ReluGradInputs = Pick<tf.NamedTensorInfoMap, 'dy' | 'x'>;
+
+/** x [N, H, W, C] · scale [N, 1, 1, C], Dropout2d's mask. */
+export const ScaleChannels = 'ScaleChannels';
+export type ScaleChannelsInputs = Pick<tf.NamedTensorInfoMap, 'x' | 'scale'>;
