@@ -10,7 +10,7 @@ import { StopOnSignal } from './interrupt';
 import { lockRunDir } from './lock';
 import { planRun } from './plan';
 import { saveRun } from './record';
-import { Configured, defaultShards, RunSettings } from './settings';
+import { Configured, RunSettings, runSettings } from './settings';
 
 /** How training is shown: the terminal's progress bar, the notebook's live output. */
 export interface TrainingView {
@@ -57,8 +57,7 @@ export async function runTraining(config: Configured, view: TrainingView, root: 
     const plan = planRun(dir, { ...config, given });
     const data = prepared.data ?? loadMnist(plan.settings);
     const report = await initBackend(plan.settings.backend);
-    const { out, resume, ...rest } = plan.settings;
-    const settings: RunSettings = { ...rest, backend: report.backend as BackendChoice, shards: rest.shards ?? defaultShards(report.backend) };
+    const settings = runSettings(plan.settings, report.backend as BackendChoice);
     const model = prepared.model ?? buildNet({ seed: settings.seed });
     try {
       const history = await trainCheckpointed(model, data, dir, settings, plan.checkpoint, report, view);

@@ -134,6 +134,13 @@ export function defaultShards(backend: string): number {
   return backend === 'wasm' ? 2 : 1;
 }
 
+/** The settings a run records, once `backend` runs it: without where it is written, the shard count resolved, and no
+ *  field left undefined (what is unset stays unset in the JSON it is written to). */
+export function runSettings({ out, resume, ...settings }: Settings, backend: BackendChoice): RunSettings {
+  const defined = Object.entries(settings).filter(([, v]) => v !== undefined);
+  return { ...Object.fromEntries(defined), backend, shards: settings.shards ?? defaultShards(backend) } as RunSettings;
+}
+
 /** `[--epochs N] [--resume] …` for the usage text, one entry per setting `keys` takes. */
 export function usageOf(keys: SettingKey[] = SETTING_KEYS): string[] {
   return keys.map((k) => `[${flagOf(k)}${FIELDS[k].arg ? ` ${FIELDS[k].arg}` : ''}]`);

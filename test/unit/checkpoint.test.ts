@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import { initBackend } from '../../lib/backend/choose';
 import { CHECKPOINT_FILE, readCheckpoint, restoreCheckpoint, saveCheckpoint } from '../../lib/run/checkpoint';
 import { readRunRecord } from '../../lib/run/record';
-import { RunSettings } from '../../lib/run/settings';
+import { defaultSettings, runSettings } from '../../lib/run/settings';
 import { ROOT } from '../../lib/util/paths';
 import { buildNet } from '../../lib/model/net';
 import { LoopState } from '../../lib/train/loop';
 import { disposeMomentum } from '../../lib/train/step';
 
-const settings: RunSettings = { epochs: 3, batchSize: 8, lr: 0.01, lrStep: 0, lrGamma: 1, momentum: 0.9, seed: 1, backend: 'wasm', shards: 1 };
+const settings = runSettings({ ...defaultSettings(), epochs: 3, batchSize: 8, lrStep: 0, shards: 1 }, 'wasm');
 const state: LoopState = { epoch: 1, rngState: 12345, history: [{ epoch: 1, trainLoss: 1, trainAcc: 50, testLoss: 1, testAcc: 50, seconds: 1 }] };
 const x = tf.tidy(() => tf.randomNormal([8, 28, 28, 1], 0, 1, 'float32', 3));
 

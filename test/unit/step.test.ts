@@ -7,9 +7,11 @@ import { seedDropout } from '../../lib/model/layers';
 import { buildNet } from '../../lib/model/net';
 import { Rng } from '../../lib/util/rng';
 import { nllLoss, readWeights } from '../../lib/train/shard';
+import { defaultSettings } from '../../lib/run/settings';
 import { disposeMomentum, Trainer } from '../../lib/train/step';
 
 const STEPS = 3;
+const recipe = { ...defaultSettings(), lr: 0.05, momentum: 0.9 };
 let pool: Batch[];
 
 before(async () => {
@@ -22,7 +24,7 @@ after(() => assert.equal(tf.memory().numTensors, 0, 'every test disposed its ten
 /** Losses of STEPS steps and the weights after them, from a fresh seeded network. */
 async function runSteps({ shards, workers }: { shards: number; workers: number }, steps = pool) {
   const model = buildNet({ seed: 5 });
-  const trainer = await Trainer.create(model, { lr: 0.05, momentum: 0.9, shards }, workers);
+  const trainer = await Trainer.create(model, { ...recipe, shards }, workers);
   const losses: number[] = [];
   for (const [i, b] of steps.entries()) losses.push((await trainer.step(b, 100 + i)).loss);
   const weights = readWeights(model);
@@ -75,13 +77,13 @@ test('a batch smaller than the shard count still trains', async () => {
 
 test('workers must be fewer than shards', async () => {
   const model = buildNet({ seed: 5 });
-  await assert.rejects(Trainer.create(model, { lr: 0.1, momentum: 0, shards: 2 }, 2), /0 ≤ workers < shards/);
+  await assert.rejects(Trainer.create(model, { ...recipe, shards: 2 }, 2), /0 ≤ workers < shards/);
   model.dispose();
 });
 
 test('a worker thread that dies fails the step instead of hanging it', async () => {
   const model = buildNet({ seed: 5 });
-  const trainer = await Trainer.create(model, { lr: 0.1, momentum: 0, shards: 2 }, 1);
+  const trainer = await Trainer.create(model, { ...recipe, shards: 2 }, 1);
   const [helper] = (trainer as unknown as { helpers: { worker: { terminate(): Promise<number> } }[] }).helpers;
   await helper.worker.terminate();
   await assert.rejects(trainer.step(pool[0], 1), /worker thread exited/);

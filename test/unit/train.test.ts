@@ -5,10 +5,11 @@ import { initBackend } from '../../lib/backend/choose';
 import { loadMnist, Mnist } from '../../lib/data/mnist';
 import { buildNet } from '../../lib/model/net';
 import { History, train, TrainHooks } from '../../lib/train/loop';
+import { defaultSettings } from '../../lib/run/settings';
 import { learningRate, Recipe } from '../../lib/train/recipe';
 
 let data: Mnist;
-const options: Recipe = { epochs: 2, batchSize: 64, lr: 0.01, lrStep: 0, lrGamma: 1, momentum: 0.9, seed: 7, shards: 2 };
+const options: Recipe = { ...defaultSettings(), epochs: 2, batchSize: 64, lrStep: 0, seed: 7, shards: 2 };
 
 async function run(recipe: Recipe, hooks: TrainHooks = {}): Promise<History> {
   const model = buildNet({ seed: recipe.seed });
