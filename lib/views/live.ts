@@ -1,4 +1,6 @@
-import { Prepared, runTraining, RunStopped, TrainedRun, TrainingView } from '../run/runTraining';
+import * as tf from '@tensorflow/tfjs';
+import { Mnist } from '../data/mnist';
+import { runTraining, RunStopped, TrainedRun, TrainingView } from '../run/runTraining';
 import { Configured, describeSettings } from '../run/settings';
 import { BatchProgress, EpochStats, History } from '../train/loop';
 import { ROOT } from '../util/paths';
@@ -8,11 +10,13 @@ import { formatEpoch } from './progress';
 
 const PROGRESS_EVERY_MS = 250;
 
-/** The notebook's training cell: the same run as `mnist20k train` (lib/run/runTraining.ts), into MNIST_OUT relative
- *  to the project, drawn as a progress line (rate, ETA) and a learning-curve chart that grows as each epoch ends. */
-export async function trainLive(config: Configured, prepared: Prepared): Promise<TrainedRun> {
+/** The notebook's training cell: the same run as `mnist20k train` (lib/run/runTraining.ts) on the data and network of
+ *  the cells before, into MNIST_OUT relative to the project, drawn as a progress line (rate, ETA) and a learning-curve
+ *  chart that grows as each epoch ends. (Positional arguments: tslab's rewriting of top-level names misses
+ *  shorthand properties, so a cell's `{ data, model }` would not find them.) */
+export async function trainLive(config: Configured, data: Mnist, model: tf.LayersModel): Promise<TrainedRun> {
   try {
-    const run = await runTraining(config, new NotebookProgress(), ROOT, prepared);
+    const run = await runTraining(config, new NotebookProgress(), ROOT, { data, model });
     console.log(`saved model.json, weights.bin and history.json to ${config.settings.out}`);
     return run;
   } catch (e) {

@@ -20,7 +20,7 @@ async function notebookRun(env: NodeJS.ProcessEnv): Promise<History> {
   const config = notebookSettings({ MNIST_TRAIN_SAMPLES: '600', MNIST_TEST_SAMPLES: '200', MNIST_SEED: '4', ...env });
   const model = buildNet({ seed: config.settings.seed });
   try {
-    return (await trainLive(config, { model, data })).history;
+    return (await trainLive(config, data, model)).history;
   } finally {
     model.dispose();
   }

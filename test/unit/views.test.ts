@@ -1,8 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { figureHtml } from '../../lib/views/display';
 import { buildNet } from '../../lib/model/net';
-import { defaultSettings } from '../../lib/run/settings';
+import { defaultSettings, envOf, SETTING_KEYS } from '../../lib/run/settings';
+import { ROOT } from '../../lib/util/paths';
 import { headline } from '../../lib/views/notebook';
 import { confusionHeatmap, digitGrid, learningCurves } from '../../lib/views/plots';
 import { confusionMatrix, misclassified } from '../../lib/train/evaluate';
@@ -86,4 +89,10 @@ test('the headline: parameters, best accuracy and its epoch, first epoch at 99.4
   assert.match(text, /^last epochs: +99\.41%, 99\.30%, 99\.38%, 99\.46%, 99\.42% \(epochs 3-7\)$/m);
   assert.match(text, /^seconds per epoch: +33\.0$/m);
   assert.match(text, /^backend: +wasm on CPU \(WebAssembly, SIMD\), 1 shard$/m);
+});
+
+test('the notebook\'s first cell names every setting\'s variable', () => {
+  const notebook = JSON.parse(readFileSync(join(ROOT, 'notebooks', 'S6_net1.ts.ipynb'), 'utf8'));
+  const intro = notebook.cells[0].source.join('');
+  for (const key of SETTING_KEYS) assert.ok(intro.includes(`\`${envOf(key)}\``), `${envOf(key)} missing from the intro`);
 });
