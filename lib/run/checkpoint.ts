@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackendChoice } from '../backend/choose';
 import { atomicWrite } from '../util/atomicWrite';
-import { decodeTensors, encodeTensors, SavedTensor } from './savedTensor';
+import { checkpointProblem } from './checkpointCheck';
+import { decodeTensors, encodeTensors, NamedTensor, SavedTensor } from './savedTensor';
 import { LoopState, TrainOptions } from '../train/loop';
 
 export const CHECKPOINT_FILE = 'checkpoint.json';
@@ -50,7 +51,11 @@ export async function saveCheckpoint(
   }
 }
 
-/** The checkpoint in `dir`, checked; undefined when there is none. */
+/** A checkpoint that cannot be continued, whatever is done: going back to it would fail the same way. */
+export class CorruptCheckpoint extends Error {}
+
+/** The checkpoint in `dir`, checked through (settings, history, tensors' types, sizes and values); undefined when there
+ *  is none. */
 export function readCheckpoint(dir: string): Checkpoint | undefined {
   const file = join(dir, CHECKPOINT_FILE);
   if (!existsSync(file)) return undefined;
@@ -58,30 +63,22 @@ export function readCheckpoint(dir: string): Checkpoint | undefined {
   try {
     cp = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new CorruptCheckpoint(`${file}: not valid JSON (${(e as Error).message})`);
   }
-  if (cp?.format !== FORMAT) throw new Error(`${file}: not an mnist20k checkpoint (format '${cp?.format}', expected '${FORMAT}')`);
+  if (cp?.format !== FORMAT) throw new CorruptCheckpoint(`${file}: not an mnist20k checkpoint (format '${cp?.format}', expected '${FORMAT}')`);
   const problem = checkpointProblem(cp);
-  if (problem) throw new Error(`${file}: corrupt checkpoint: ${problem}`);
+  if (problem) throw new CorruptCheckpoint(`${file}: corrupt checkpoint: ${problem}`);
   return cp;
 }
 
-function checkpointProblem(cp: Checkpoint): string | undefined {
-  if (!Number.isSafeInteger(cp.epoch) || cp.epoch < 1) return `epoch ${cp.epoch}`;
-  if (!Number.isSafeInteger(cp.rngState)) return `rngState ${cp.rngState}`;
-  if (!Array.isArray(cp.history) || cp.history.length !== cp.epoch) return `history does not hold ${cp.epoch} epochs`;
-  if (typeof cp.settings !== 'object' || !Number.isSafeInteger(cp.settings?.batchSize)) return 'settings missing';
-  if (!Array.isArray(cp.weights) || !Array.isArray(cp.optimizer) || !cp.optimizer.length) return 'weights missing';
-  return undefined;
-}
-
-/** Puts a checkpoint's weights into `model` (built with the same settings) and its momentum into `optimizer` (fresh). */
+/** Puts a checkpoint's weights into `model` (built with the same settings) and its momentum into `optimizer` (fresh).
+ *  A checkpoint that does not fit the network is a CorruptCheckpoint naming the file and the tensor. */
 export async function restoreCheckpoint(file: string, cp: Checkpoint, model: tf.LayersModel, optimizer: tf.Optimizer): Promise<void> {
-  const weights = decodeTensors(cp.weights, file);
-  const [iterations, ...momentum] = decodeTensors(cp.optimizer, file);
+  const [iterations, ...momentum] = decodeTensors(cp.optimizer, file, 'optimizer');
+  const weights = decodeTensors(cp.weights, file, 'weights');
   try {
-    checkShapes(file, 'weights', weights.map((w) => w.tensor), model.weights.map((w) => w.shape));
-    checkShapes(file, 'momentum', momentum.map((m) => m.tensor), model.trainableWeights.map((w) => w.shape));
+    checkShapes(file, 'weights', 0, weights, model.weights.map((w) => w.shape));
+    checkShapes(file, 'optimizer', 1, momentum, model.trainableWeights.map((w) => w.shape));
     model.setWeights(weights.map((w) => w.tensor));
     // Accumulators are matched to variables by position; name them after this model's variables.
     await optimizer.setWeights([iterations, ...momentum.map((m, i) => ({ name: `${model.trainableWeights[i].name}/momentum`, tensor: m.tensor }))]);
@@ -90,12 +87,12 @@ export async function restoreCheckpoint(file: string, cp: Checkpoint, model: tf.
   }
 }
 
-function checkShapes(file: string, what: string, saved: tf.Tensor[], expected: tf.Shape[]): void {
-  if (saved.length !== expected.length) {
-    throw new Error(`${file}: holds ${saved.length} ${what} tensors, this network has ${expected.length}`);
-  }
-  const bad = saved.findIndex((t, i) => t.shape.join('x') !== expected[i].join('x'));
-  if (bad >= 0) {
-    throw new Error(`${file}: ${what} tensor ${bad} has shape ${saved[bad].shape.join('x')}, this network needs ${expected[bad].join('x')}`);
-  }
+/** `saved` are the tensors `field`[first…]; this network needs one of each `expected` shape, in order. */
+function checkShapes(file: string, field: string, first: number, saved: NamedTensor[], expected: tf.Shape[]): void {
+  const fail = (what: string): never => {
+    throw new CorruptCheckpoint(`${file}: does not fit this network: ${what}`);
+  };
+  if (saved.length !== expected.length) fail(`${field}: ${saved.length + first} tensors, this network needs ${expected.length + first}`);
+  const bad = saved.findIndex((t, i) => t.tensor.shape.join('x') !== expected[i].join('x'));
+  if (bad >= 0) fail(`${field}[${bad + first}] (${saved[bad].name}): shape ${saved[bad].tensor.shape.join('x')}, this network needs ${expected[bad].join('x')}`);
 }

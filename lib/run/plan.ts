@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
-import { Checkpoint, CHECKPOINT_FILE, readCheckpoint, restoreCheckpoint, RunSettings, saveCheckpoint } from './checkpoint';
+import { Checkpoint, CHECKPOINT_FILE, CorruptCheckpoint, readCheckpoint, restoreCheckpoint, RunSettings, saveCheckpoint } from './checkpoint';
 import { Mnist } from '../data/mnist';
 import { History, train, TrainOptions } from '../train/loop';
 
@@ -53,7 +53,7 @@ export class RunStopped extends Error {
 }
 
 /** Trains with a checkpoint in `dir` after every epoch, continuing `from` when given. A failure is rethrown as
- *  RunStopped, naming the last good checkpoint. */
+ *  RunStopped, naming the last good checkpoint, unless `from` itself does not fit the network. */
 export async function trainCheckpointed(
   model: tf.LayersModel, data: Mnist, dir: string, settings: RunSettings, from: Checkpoint | undefined,
   hooks: Pick<TrainOptions, 'onBatch' | 'onEpoch'>,
@@ -74,6 +74,7 @@ export async function trainCheckpointed(
       },
     });
   } catch (e) {
+    if (e instanceof CorruptCheckpoint) throw e; // going back to it would fail again: no resume command
     const where = saved ? `the last good checkpoint (epoch ${saved} of ${settings.epochs}) is in ${dir}` : 'no epoch finished, so no checkpoint';
     throw new RunStopped(e as Error, saved, where);
   }
