@@ -10,6 +10,7 @@ import { TerminalProgress } from '../views/progress';
 import { planRun, RunStopped, SettingNames, trainCheckpointed } from '../run/plan';
 import { saveRun } from '../run/record';
 import { DEFAULTS } from '../train/loop';
+import { checkBatchFits } from '../train/memory';
 import { defaultThreads } from '../train/step';
 
 const NAMES: SettingNames = {
@@ -50,6 +51,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       backend: report.backend as BackendChoice,
       threads: plan.settings.threads ?? defaultThreads(report.backend),
     };
+    checkBatchFits(settings.batchSize, settings.threads, report.backend, { images: data.train.count });
     console.log(describeBackend(report));
     console.log(`data: ${data.train.count} train, ${data.test.count} test images; epochs ${settings.epochs}, batch ${settings.batchSize}, ` +
       `lr ${settings.lr}${settings.lrStep ? ` ×${settings.lrGamma} every ${settings.lrStep} epochs` : ''}, momentum ${settings.momentum}, seed ${settings.seed}, threads ${settings.threads}` +
