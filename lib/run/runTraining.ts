@@ -4,8 +4,9 @@ import { BackendChoice, BackendReport, initBackend } from '../backend/choose';
 import { loadMnist, Mnist } from '../data/mnist';
 import { buildNet } from '../model/net';
 import { BatchProgress, EpochStats, History, train } from '../train/loop';
+import { checkBatchFits } from '../train/memory';
 import { defaultWorkers } from '../train/step';
-import { Checkpoint, CHECKPOINT_FILE, restoreCheckpoint, saveCheckpoint } from './checkpoint';
+import { Checkpoint, CHECKPOINT_FILE, CorruptCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint';
 import { StopOnSignal } from './interrupt';
 import { lockRunDir } from './lock';
 import { planRun } from './plan';
@@ -58,6 +59,7 @@ export async function runTraining(config: Configured, view: TrainingView, root: 
     const data = prepared.data ?? loadMnist(plan.settings);
     const report = await initBackend(plan.settings.backend);
     const settings = runSettings(plan.settings, report.backend as BackendChoice);
+    checkBatchFits(settings.batchSize, settings.shards, report.backend, { images: data.train.count }, config.name('batchSize'));
     const model = prepared.model ?? buildNet({ seed: settings.seed });
     try {
       const history = await trainCheckpointed(model, data, dir, settings, plan.checkpoint, report, view);
@@ -96,6 +98,7 @@ async function trainCheckpointed(
       },
     });
   } catch (e) {
+    if (e instanceof CorruptCheckpoint) throw e; // going back to it would fail again: no resume command
     const where = saved ? `the last good checkpoint (epoch ${saved} of ${settings.epochs}) is in ${dir}` : 'no epoch finished, so no checkpoint';
     throw new RunStopped(e as Error, saved, where);
   } finally {

@@ -23,16 +23,33 @@ export function encodeTensors(named: NamedTensor[], what: string): SavedTensor[]
   });
 }
 
-/** The tensors of a checkpoint, checked against their shapes; the caller disposes them. */
-export function decodeTensors(saved: SavedTensor[], file: string): NamedTensor[] {
+/** What is wrong with one saved tensor, or undefined: a shape of whole numbers, the `dtype` it must have, exactly the
+ *  bytes that shape needs, and finite values. */
+export function savedTensorProblem(s: SavedTensor, dtype: SavedTensor['dtype']): string | undefined {
+  if (typeof s !== 'object' || s === null) return 'not a tensor';
+  if (typeof s.name !== 'string') return 'no name';
+  if (!Array.isArray(s.shape) || !s.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return `shape ${JSON.stringify(s.shape)}`;
+  if (s.dtype !== dtype) return `dtype ${s.dtype}, expected ${dtype}`;
+  if (typeof s.data !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(s.data)) return 'data is not base64';
+  const size = s.shape.reduce((a, b) => a * b, 1);
+  const bytes = Buffer.from(s.data, 'base64').length;
+  if (bytes !== 4 * size) return `${bytes} bytes of data, shape ${s.shape.join('x') || '[] (a scalar)'} needs ${4 * size}`;
+  const values = decodeValues(s);
+  const bad = values.findIndex((v) => !Number.isFinite(v));
+  return bad >= 0 ? `holds ${values[bad]} at index ${bad}` : undefined;
+}
+
+/** The tensors of a checkpoint; each is checked as savedTensorProblem does, with the dtype it was saved with, and an
+ *  error names `file` and the tensor (`field[i]`). The caller disposes them. */
+export function decodeTensors(saved: SavedTensor[], file: string, field = 'tensor'): NamedTensor[] {
   return saved.map((s, i) => {
-    const bytes = typeof s?.data === 'string' ? Buffer.from(s.data, 'base64') : Buffer.alloc(0);
-    const size = Array.isArray(s?.shape) ? s.shape.reduce((a, b) => a * b, 1) : NaN;
-    if ((s?.dtype !== 'float32' && s?.dtype !== 'int32') || bytes.length !== 4 * size) {
-      throw new Error(`${file}: corrupt checkpoint: tensor ${i} (${s?.name}) does not match its shape and type`);
-    }
-    const copy = new Uint8Array(bytes); // aligned for the typed array
-    const values = s.dtype === 'float32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
-    return { name: s.name, tensor: tf.tensor(values, s.shape, s.dtype) };
+    const problem = savedTensorProblem(s, s?.dtype === 'int32' ? 'int32' : 'float32');
+    if (problem) throw new Error(`${file}: corrupt checkpoint: ${field}[${i}] (${s?.name}): ${problem}`);
+    return { name: s.name, tensor: tf.tensor(decodeValues(s), s.shape, s.dtype) };
   });
+}
+
+function decodeValues(s: SavedTensor): Float32Array | Int32Array {
+  const copy = new Uint8Array(Buffer.from(s.data, 'base64')); // aligned for the typed array
+  return s.dtype === 'int32' ? new Int32Array(copy.buffer) : new Float32Array(copy.buffer);
 }

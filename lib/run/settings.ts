@@ -141,6 +141,18 @@ export function runSettings({ out, resume, ...settings }: Settings, backend: Bac
   return { ...Object.fromEntries(defined), backend, shards: settings.shards ?? defaultShards(backend) } as RunSettings;
 }
 
+/** What is wrong with a setting a file recorded (a checkpoint's), by the rules its flag and variable follow, or
+ *  undefined; `name` is the field, for the message. Unset optional settings are absent. */
+export function recordedSettingProblem(key: keyof RunSettings, value: unknown, name: string): string | undefined {
+  if (value === undefined) return FIELDS[key].default === undefined && key !== 'shards' ? undefined : `${name}: missing`;
+  try {
+    if (FIELDS[key].parse(String(value), name) === value) return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return `${name}: ${JSON.stringify(value)} is not a ${typeof FIELDS[key].default === 'string' ? 'string' : 'number'}`;
+}
+
 /** `[--epochs N] [--resume] …` for the usage text, one entry per setting `keys` takes. */
 export function usageOf(keys: SettingKey[] = SETTING_KEYS): string[] {
   return keys.map((k) => `[${flagOf(k)}${FIELDS[k].arg ? ` ${FIELDS[k].arg}` : ''}]`);

@@ -31,8 +31,18 @@ export class Trainer {
       throw new Error(`Trainer: need 0 ≤ workers < shards, got ${workers} workers for ${shards} shards`);
     }
     const init: WorkerInit = { backend: tf.getBackend() as BackendChoice, topology: model.toJSON(null, false) as object };
-    const helpers = await Promise.all(Array.from({ length: workers }, () => ShardWorker.start(init)));
-    return new Trainer(model, shards, lr, momentum, helpers);
+    const started = await Promise.allSettled(Array.from({ length: workers }, () => ShardWorker.start(init)));
+    const helpers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    // Whatever fails from here on (a worker's start, the optimizer's settings) ends the workers already running:
+    // a live worker thread keeps the process from exiting after its error message.
+    try {
+      const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      return new Trainer(model, shards, lr, momentum, helpers);
+    } catch (e) {
+      await Promise.all(helpers.map((h) => h.stop()));
+      throw e;
+    }
   }
 
   /** Threads computing each step, this one included. */
@@ -118,12 +128,14 @@ function weightedSum(arrays: Float32Array[][], share: number[]): Float32Array[] 
   });
 }
 
-/** A worker thread running lib/worker.ts, one request at a time. */
+/** A worker thread running lib/train/worker.ts, one request at a time. It keeps the process alive only while a request
+ *  is out: an idle worker that some failure left behind cannot stop the process from exiting. */
 class ShardWorker {
   private pending?: { resolve(r: ShardResult): void; reject(e: Error): void };
   private exited?: Error;
 
   private constructor(private readonly worker: Worker) {
+    worker.unref();
     worker.on('message', (m: { result?: ShardResult; error?: string }) => {
       if (m.error !== undefined) this.fail(new Error(`worker thread: ${m.error}`));
       else this.take()?.resolve(m.result!);
@@ -139,6 +151,7 @@ class ShardWorker {
   private take() {
     const p = this.pending;
     this.pending = undefined;
+    this.worker.unref();
     return p;
   }
 
@@ -149,11 +162,15 @@ class ShardWorker {
   static start(init: WorkerInit): Promise<ShardWorker> {
     const worker = new Worker(join(__dirname, 'worker.js'), { workerData: init });
     return new Promise((resolve, reject) => {
+      const failed = (e: Error): void => {
+        void worker.terminate();
+        reject(e);
+      };
       worker.once('message', (m: { ready?: boolean; error?: string }) => {
         if (m.ready) resolve(new ShardWorker(worker));
-        else reject(new Error(`worker thread failed to start: ${m.error}`));
+        else failed(new Error(`worker thread failed to start: ${m.error}`));
       });
-      worker.once('error', reject);
+      worker.once('error', failed);
     });
   }
 
@@ -161,6 +178,7 @@ class ShardWorker {
     return new Promise((resolve, reject) => {
       if (this.exited) return reject(this.exited);
       this.pending = { resolve, reject };
+      this.worker.ref();
       this.worker.postMessage(request);
     });
   }

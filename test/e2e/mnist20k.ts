@@ -13,10 +13,13 @@ export interface Result {
   stderr: string;
 }
 
-/** Runs the CLI to its end. */
+/** Longer than any command of the tests takes: one still running then has hung (after an error, say). */
+const HUNG_AFTER_MS = 5 * 60_000;
+
+/** Runs the CLI to its end; one that hangs is killed, and its result says so. */
 export function mnist20k(...args: string[]): Result {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: ENV });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: ENV, timeout: HUNG_AFTER_MS });
+  return { code: r.status, stdout: r.stdout, stderr: r.signal ? `${r.stderr}\n(hung: killed with ${r.signal})` : r.stderr };
 }
 
 /** Starts the CLI in the background: its pid, a promise of its result, and a wait for a line of its output. */

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../lib/backend/choose';
-import { CHECKPOINT_FILE, readCheckpoint, restoreCheckpoint, saveCheckpoint } from '../../lib/run/checkpoint';
+import { CHECKPOINT_FILE, CorruptCheckpoint, readCheckpoint, restoreCheckpoint, saveCheckpoint } from '../../lib/run/checkpoint';
 import { readRunRecord } from '../../lib/run/record';
 import { defaultSettings, runSettings } from '../../lib/run/settings';
 import { ROOT } from '../../lib/util/paths';
@@ -40,6 +40,10 @@ test('a restored model and optimizer take the same next step as the originals: w
   const [copy, copyOptimizer] = [buildNet({ seed: 2, dropout: 0 }), tf.train.momentum(0.01, 0.9)];
   const cp = readCheckpoint(dir)!;
   assert.deepEqual({ epoch: cp.epoch, rngState: cp.rngState, history: cp.history, settings: cp.settings }, { ...state, settings });
+  // Format 1 called the shard count `threads`; such a checkpoint still resumes.
+  const { shards, ...rest } = settings;
+  writeFileSync(join(dir, CHECKPOINT_FILE), JSON.stringify({ ...cp, format: 'mnist20k-checkpoint/1', settings: { ...rest, threads: shards } }));
+  assert.deepEqual(readCheckpoint(dir)!.settings, settings);
   await restoreCheckpoint(join(dir, CHECKPOINT_FILE), cp, copy, copyOptimizer);
   assert.deepEqual(values(copy.getWeights()), values(model.getWeights()));
 
@@ -86,8 +90,61 @@ test('a damaged checkpoint is refused with a message naming the file', () => {
   assert.throws(() => readCheckpoint(dir), /checkpoint\.json: not valid JSON/);
   writeFileSync(file, '{"format":"other"}');
   assert.throws(() => readCheckpoint(dir), /checkpoint\.json: not an mnist20k checkpoint \(format 'other'/);
-  writeFileSync(file, JSON.stringify({ format: 'mnist20k-checkpoint/1', ...state, epoch: 2, settings, weights: [], optimizer: [] }));
-  assert.throws(() => readCheckpoint(dir), /checkpoint\.json: corrupt checkpoint: history does not hold 2 epochs/);
+  writeFileSync(file, JSON.stringify({ format: 'mnist20k-checkpoint/2', ...state, epoch: 2, settings, weights: [], optimizer: [] }));
+  assert.throws(() => readCheckpoint(dir), /checkpoint\.json: corrupt checkpoint: history: holds 1 epochs, expected 2 \(the checkpoint.s epoch\)$/);
+});
+
+/** Ways a checkpoint can be damaged yet parse, each with the field the error must name. */
+const DAMAGE: [string, (cp: Record<string, any>) => void, RegExp][] = [
+  ['a missing setting', (cp) => delete cp.settings.momentum, /settings\.momentum: missing$/],
+  ['a missing learning rate', (cp) => delete cp.settings.lr, /settings\.lr: missing$/],
+  ['no shards', (cp) => (cp.settings.shards = 0), /settings\.shards: expected a positive integer, got '0'$/],
+  ['a setting of the wrong type', (cp) => (cp.settings.seed = '1'), /settings\.seed: "1" is not a number$/],
+  ['an unknown backend', (cp) => (cp.settings.backend = 'gpu'), /settings\.backend: unknown backend 'gpu' \(expected one of auto, tensorflow, wasm, cpu\)$/],
+  ['a history of strings', (cp) => (cp.history = ['x']), /history\[0\]: "x", expected an epoch's numbers$/],
+  ['a history row without a number', (cp) => delete cp.history[0].testAcc, /history\[0\]\.testAcc: missing, expected a finite number$/],
+  ['history epochs out of order', (cp) => (cp.history[0].epoch = 2), /history\[0\]\.epoch: 2, expected 1$/],
+  ['no weights', (cp) => (cp.weights = []), /weights: empty$/],
+  ['int32 weights', (cp) => (cp.weights[1].dtype = 'int32'), /weights\[1\] \(.*\): dtype int32, expected float32$/],
+  ['bytes missing', (cp) => (cp.weights[0].data = cp.weights[0].data.slice(8)), /weights\[0\] \(.*\): \d+ bytes of data, shape 3x3x1x8 needs 288$/],
+  ['a NaN weight', (cp) => (cp.weights[0].data = Buffer.from(new Float32Array(72).fill(NaN).buffer).toString('base64')), /weights\[0\] \(.*\): holds NaN at index 0$/],
+  ['a float iteration count', (cp) => (cp.optimizer[0].dtype = 'float32'), /optimizer\[0\] \(iter\): dtype float32, expected int32$/],
+];
+
+test('a checkpoint that parses but cannot be continued is refused on reading, naming the file and the field', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mnist20k-ckpt-'));
+  const [model, optimizer] = [buildNet({ seed: 1, dropout: 0 }), tf.train.momentum(0.01, 0.9)];
+  step(model, optimizer);
+  await saveCheckpoint(dir, model, optimizer, settings, state);
+  model.dispose();
+  disposeMomentum(optimizer);
+  const file = join(dir, CHECKPOINT_FILE);
+  const good = readFileSync(file, 'utf8');
+  for (const [what, damage, message] of DAMAGE) {
+    const cp = JSON.parse(good);
+    damage(cp);
+    writeFileSync(file, JSON.stringify(cp));
+    assert.throws(() => readCheckpoint(dir), (e: Error) => e instanceof CorruptCheckpoint && e.message.startsWith(`${file}: corrupt checkpoint: `) && message.test(e.message), what);
+  }
+});
+
+test('a checkpoint of another shape fails its restore naming the file and the tensor, and leaks nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mnist20k-ckpt-'));
+  const [model, optimizer] = [buildNet({ seed: 1, dropout: 0 }), tf.train.momentum(0.01, 0.9)];
+  step(model, optimizer);
+  await saveCheckpoint(dir, model, optimizer, settings, state);
+  const file = join(dir, CHECKPOINT_FILE);
+  const cp = readCheckpoint(dir)!;
+  cp.weights[0].shape = [...cp.weights[0].shape].reverse();
+  const before = tf.memory().numTensors;
+  await assert.rejects(restoreCheckpoint(file, cp, model, optimizer),
+    (e: Error) => e instanceof CorruptCheckpoint && e.message === `${file}: does not fit this network: weights[0] (${cp.weights[0].name}): shape 8x1x3x3, this network needs 3x3x1x8`);
+  cp.weights[0].shape.reverse();
+  cp.optimizer.pop();
+  await assert.rejects(restoreCheckpoint(file, cp, model, optimizer), new RegExp(`^Error: ${file}: does not fit this network: optimizer: 25 tensors, this network needs 26$`));
+  assert.equal(tf.memory().numTensors, before);
+  model.dispose();
+  disposeMomentum(optimizer);
 });
 
 test('the committed run records share one shape: format, resolved settings with the shard count, backend, history', () => {

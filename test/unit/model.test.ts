@@ -1,6 +1,6 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -71,4 +71,27 @@ test('a saved model loads back with the same weights and predictions, twice over
 test('loading from a folder without a model says so', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mnist20k-nomodel-'));
   await assert.rejects(loadModel(dir), new RegExp(`${dir}: no model here`));
+});
+
+test('a model is loaded only from its own folder, with exactly its bytes, and finite weights', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'mnist20k-model-')), 'net');
+  const model = buildNet({ seed: 2 });
+  await saveModel(model, dir);
+  model.dispose();
+  const [json, weights] = [readFileSync(join(dir, 'model.json'), 'utf8'), readFileSync(join(dir, 'weights.bin'))];
+  const manifest = JSON.parse(json);
+  for (const outside of ['../../../etc/passwd', '/etc/passwd', '..']) {
+    manifest.weightsManifest[0].paths = [outside];
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(manifest));
+    await assert.rejects(loadModel(dir), new RegExp(`^Error: ${dir}/model.json: weight file '${outside}' lies outside the model's folder$`));
+  }
+  writeFileSync(join(dir, 'model.json'), json);
+  writeFileSync(join(dir, 'weights.bin'), Buffer.concat([weights, Buffer.from('tail')]));
+  await assert.rejects(loadModel(dir), new RegExp(`^Error: ${dir}/model.json: its weight files hold ${weights.length + 4} bytes, its manifest describes ${weights.length}$`));
+  const nan = Buffer.from(weights);
+  nan.writeFloatLE(NaN, 8);
+  writeFileSync(join(dir, 'weights.bin'), nan);
+  const before = tf.memory().numTensors;
+  await assert.rejects(loadModel(dir), new RegExp(`^Error: ${dir}: weight .*kernel holds NaN at index 2; not a usable model$`));
+  assert.equal(tf.memory().numTensors, before, 'the refused model is disposed');
 });

@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'node:child_process';
 import { initBackend } from '../../lib/backend/choose';
 import { Batch, batches, loadMnist } from '../../lib/data/mnist';
 import { seedDropout } from '../../lib/model/layers';
@@ -89,4 +90,39 @@ test('a worker thread that dies fails the step instead of hanging it', async () 
   await assert.rejects(trainer.step(pool[0], 1), /worker thread exited/);
   await trainer.dispose();
   model.dispose();
+});
+
+/** Runs `body` in a fresh node process with Trainer, buildNet and `terminated()` (worker threads terminated so far) in
+ *  scope, on wasm; its stdout, and whether it ended by itself (a live worker thread would keep it running). */
+function inChild(body: string): { stdout: string; ended: boolean } {
+  const script = `
+    const threads = require('node:worker_threads');
+    let count = 0;
+    const terminate = threads.Worker.prototype.terminate;
+    threads.Worker.prototype.terminate = function () { count++; return terminate.call(this); };
+    const terminated = () => count;
+    const { Trainer } = require(${JSON.stringify(require.resolve('../../lib/train/step'))});
+    const { buildNet } = require(${JSON.stringify(require.resolve('../../lib/model/net'))});
+    require(${JSON.stringify(require.resolve('../../lib/backend/choose'))}).initBackend('wasm').then(async () => { ${body} });`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.stderr, '');
+  return { stdout: r.stdout, ended: r.signal === null };
+}
+
+test('a Trainer that fails after its worker threads started ends them, and the process exits', () => {
+  const r = inChild(`
+    await Trainer.create(buildNet(), { lr: 0.1, momentum: undefined, shards: 3 }, 2).catch((e) => console.log('failed:', e.message));
+    console.log('terminated:', terminated());`);
+  assert.ok(r.ended, 'the process exited by itself');
+  assert.match(r.stdout, /^failed: .*\nterminated: 2\n$/);
+});
+
+test('an idle worker thread left undisposed does not keep the process alive', () => {
+  const r = inChild(`
+    const trainer = await Trainer.create(buildNet(), { lr: 0.1, momentum: 0.9, shards: 2 }, 1);
+    const images = new Float32Array(4 * 784);
+    const { loss } = await trainer.step({ images, labels: new Int32Array(4), size: 4 }, 1);
+    console.log('stepped:', Number.isFinite(loss));`);
+  assert.ok(r.ended, 'the process exited by itself');
+  assert.equal(r.stdout, 'stepped: true\n');
 });
