@@ -1,10 +1,14 @@
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES, BackendChoice, parseBackendChoice } from '../backend/choose';
+import { MAX_ROTATION } from '../data/augment';
+import { isDefaultSpec, NetSpec, readSpecFile, specParams } from '../model/spec';
 import { Recipe } from '../train/recipe';
 
 /** Everything a training run is told: the recipe, the data, the backend, and where the run is written. The CLI fills
  *  it from flags, the notebook from environment variables; both go through readSettings, which checks every value. */
 export interface Settings extends Omit<Recipe, 'shards'> {
+  /** The network, read from a JSON spec file; unset: the original's (recorded only when it differs). */
+  modelSpec?: NetSpec;
   /** The first N images of each split (all when unset). */
   trainSamples?: number;
   testSamples?: number;
@@ -39,7 +43,9 @@ const FIELDS: { [K in keyof Settings]-?: Field<Settings[K]> } = {
   lrStep: { arg: 'N', help: 'multiply the learning rate by lr-gamma every N epochs (0: never)', default: 8, parse: integer(0) },
   lrGamma: { arg: 'X', help: 'the schedule\'s factor', default: 0.1, parse: positive },
   momentum: { arg: 'X', help: 'SGD momentum, 0 ≤ X < 1', default: 0.9, parse: fraction },
-  seed: { arg: 'N', help: 'seeds the weights, the order of the images and the dropout', default: 1, parse: integer(0) },
+  seed: { arg: 'N', help: 'seeds the weights, the order of the images, the dropout and the augmentation', default: 1, parse: integer(0) },
+  augment: { arg: '', help: `train on images rotated at random by up to ±${MAX_ROTATION}°`, default: false, parse: zeroOrOne },
+  modelSpec: { arg: 'FILE', help: 'the network as a JSON spec (README: The network as data; default: the original)', default: undefined, parse: specFile },
   trainSamples: { arg: 'N', help: 'train on the first N images (default: all 60,000)', default: undefined, parse: integer(1) },
   testSamples: { arg: 'N', help: 'test on the first N images (default: all 10,000)', default: undefined, parse: integer(1) },
   dataDir: { arg: 'DIR', help: 'MNIST IDX files to use instead of the packaged ones', default: undefined, parse: text },
@@ -153,7 +159,7 @@ export function settingsHelp(keys: SettingKey[] = SETTING_KEYS): string {
 export function describeSettings(s: RunSettings, threads: number): string {
   const schedule = s.lrStep ? ` ×${s.lrGamma} every ${s.lrStep} epochs` : '';
   return `epochs ${s.epochs}, batch ${s.batchSize}, lr ${s.lr}${schedule}, momentum ${s.momentum}, seed ${s.seed}, ` +
-    describeShards(s.shards, threads);
+    `${s.augment ? `rotations ±${MAX_ROTATION}°, ` : ''}${s.modelSpec ? `own network (${specParams(s.modelSpec).toLocaleString('en-US')} parameters), ` : ''}${describeShards(s.shards, threads)}`;
 }
 
 export function describeShards(shards: number, threads: number): string {
@@ -202,6 +208,17 @@ function fraction(text: string, name: string): number {
 function text(value: string, name: string): string {
   if (value === '') throw new Error(`${name}: expected a value`);
   return value;
+}
+
+/** The spec in a file, checked; the original's spec given as a file counts as unset, so it is not recorded. */
+function specFile(file: string, name: string): NetSpec | undefined {
+  if (file === '') throw new Error(`${name}: expected a value`);
+  try {
+    const spec = readSpecFile(file);
+    return isDefaultSpec(spec) ? undefined : spec;
+  } catch (e) {
+    throw new Error(`${name} ${(e as Error).message}`);
+  }
 }
 
 function zeroOrOne(value: string, name: string): boolean {

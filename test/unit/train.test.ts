@@ -8,7 +8,7 @@ import { History, train, TrainHooks } from '../../lib/train/loop';
 import { learningRate, Recipe } from '../../lib/train/recipe';
 
 let data: Mnist;
-const options: Recipe = { epochs: 2, batchSize: 64, lr: 0.01, lrStep: 0, lrGamma: 1, momentum: 0.9, seed: 7, shards: 2 };
+const options: Recipe = { epochs: 2, batchSize: 64, lr: 0.01, lrStep: 0, lrGamma: 1, momentum: 0.9, seed: 7, augment: false, shards: 2 };
 
 async function run(recipe: Recipe, hooks: TrainHooks = {}): Promise<History> {
   const model = buildNet({ seed: recipe.seed });
@@ -73,4 +73,12 @@ test('the step schedule multiplies the learning rate by gamma every lrStep epoch
   assert.notDeepEqual(snapshots[0], initial, 'epoch 1 trained');
   assert.deepEqual(snapshots[1], snapshots[0]);
   assert.deepEqual(snapshots[2], snapshots[0]);
+});
+
+test('with augmentation the same seed rotates alike, and the numbers change', async () => {
+  const one = { ...options, epochs: 1 };
+  const [plain, a, b] = [await run(one), await run({ ...one, augment: true }), await run({ ...one, augment: true })];
+  const numbers = (h: History) => h.map(({ seconds, ...rest }) => rest);
+  assert.deepEqual(numbers(a), numbers(b));
+  assert.notDeepEqual(numbers(a), numbers(plain));
 });
