@@ -30,7 +30,8 @@ export function planRun(dir: string, { settings, given, name }: Pick<Configured,
     // A checkpoint from before a setting existed was made with its default.
     const made = checkpoint.settings[key] ?? defaultSettings()[key];
     if (key in given && !isDeepStrictEqual(given[key], made)) {
-      throw new Error(`${name(key)}: the run in ${dir} was made with ${shown(made)}, not ${shown(given[key])}; a resumed run keeps it`);
+      const [was, now] = [shown(made), shown(given[key])];
+      throw new Error(`${name(key)}: the run in ${dir} was made with ${was}, not ${was === now ? 'this one' : now}; a resumed run keeps it`);
     }
   }
   const changed = Object.fromEntries(CHANGEABLE.filter((k) => given[k] !== undefined).map((k) => [k, given[k]]));
