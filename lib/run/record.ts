@@ -50,12 +50,12 @@ export interface NamedRecord {
 
 /** The records `paths` point at, resolved against `root`: a run folder (its history.json), a history file, or a
  *  folder of history files without a run of its own (models/plain-recipe: each *history.json in it). Each is named
- *  by its path relative to `root`, without 'history.json'. */
+ *  by its path, relative to `root` when inside it, without 'history.json'. */
 export function findRunRecords(paths: string[], root = process.cwd()): NamedRecord[] {
-  return paths.flatMap((path) => recordFiles(resolve(root, path), path)).map((file) => ({
-    name: relative(root, file).replace(/[/-]?history\.json$/, '') || '.',
-    record: readRunRecord(file),
-  }));
+  return paths.flatMap((path) => recordFiles(resolve(root, path), path)).map((file) => {
+    const inside = relative(root, file);
+    return { name: (inside.startsWith('..') ? file : inside).replace(/[/-]?history\.json$/, '') || '.', record: readRunRecord(file) };
+  });
 }
 
 function recordFiles(path: string, given: string): string[] {
