@@ -2,13 +2,14 @@ import { describeBackend, initBackend } from '../backend/choose';
 import { formatProfile, profileKernels } from '../backend/profile';
 import { Batch, batches, loadMnist } from '../data/mnist';
 import { buildNet } from '../model/net';
-import { defaultShards, describeShards, integer, readSettings, SettingKey, usageOf } from '../run/settings';
+import { defaultShards, describeShards, readSettings, SettingKey, usageOf } from '../run/settings';
+import { integer } from '../run/values';
 import { Trainer } from '../train/step';
 import { Rng } from '../util/rng';
 import { Command } from './command';
 
 const WARMUP_STEPS = 5;
-const KEYS: SettingKey[] = ['batchSize', 'backend', 'dataDir', 'shards'];
+const KEYS: SettingKey[] = ['batchSize', 'backend', 'dataDir', 'shards', 'modelSpec'];
 
 /** `mnist20k bench`: times training steps on real MNIST batches, as the PyTorch peer does: 5 warm-up steps, then N
  *  timed ones. */
@@ -25,7 +26,7 @@ async function runBench(argv: string[]): Promise<void> {
   const data = loadMnist({ dataDir: settings.dataDir });
   const report = await initBackend(settings.backend);
   const recipe = { ...settings, shards: settings.shards ?? defaultShards(report.backend) };
-  const model = buildNet({ seed: recipe.seed });
+  const model = buildNet({ seed: recipe.seed, spec: recipe.modelSpec });
   const trainer = await Trainer.create(model, recipe);
   console.log(describeBackend(report));
   console.log(`batch ${recipe.batchSize}, ${describeShards(recipe.shards, trainer.threads)}`);

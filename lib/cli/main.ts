@@ -3,12 +3,13 @@
 import { settingsHelp } from '../run/settings';
 import { bench } from './bench';
 import { Command } from './command';
+import { compare } from './compare';
 import { doctor } from './doctor';
 import { evaluateCommand } from './evaluate';
 import { summary } from './summary';
 import { train } from './train';
 
-const COMMANDS: Record<string, Command> = { summary, train, evaluate: evaluateCommand, bench, doctor };
+const COMMANDS: Record<string, Command> = { summary, train, evaluate: evaluateCommand, compare, bench, doctor };
 
 function usage(): string {
   const commands = Object.entries(COMMANDS).map(([name, c]) => {

@@ -12,7 +12,9 @@ const TORCH_NAMES: Record<string, string> = {
   Dense: 'Linear',
 };
 
-interface Row {
+/** One row of the table: a layer PyTorch would show, named and numbered as torchsummary does. */
+export interface TorchRow {
+  layer: tf.layers.Layer;
   name: string;
   shape: number[];
   params: number;
@@ -26,7 +28,7 @@ const MB = 1024 ** 2;
 /** The model's layer table exactly as torchsummary prints it for the PyTorch original: channels-first shapes, PyTorch
  *  layer names numbered in order, parameters in PyTorch's sense, and the size estimates for a batch of one. */
 export function summary(model: tf.LayersModel): string {
-  const rows = tableRows(model);
+  const rows = torchRows(model);
   const total = sum(rows.map((r) => r.params));
   const trainable = sum(rows.map((r) => r.trainable));
   const inputMb = product(model.inputs[0].shape.slice(1) as number[]) * 4 / MB;
@@ -50,13 +52,14 @@ export function summary(model: tf.LayersModel): string {
   ].join('\n');
 }
 
-function tableRows(model: tf.LayersModel): Row[] {
-  const rows: Row[] = [];
+export function torchRows(model: tf.LayersModel): TorchRow[] {
+  const rows: TorchRow[] = [];
   model.layers.forEach((layer) => {
     const torchName = TORCH_NAMES[layer.getClassName()];
     if (!torchName) return;
     const params = sum(layer.weights.filter((w) => !isBuffer(w.name)).map((w) => product(w.shape as number[])));
     rows.push({
+      layer,
       name: `${torchName}-${rows.length + 1}`,
       shape: channelsFirst(layer.outputShape as number[]),
       params,
@@ -79,7 +82,7 @@ function line(layer: string, shape: string, params: string): string {
   return `${layer.padStart(20)}  ${shape.padStart(25)} ${params.padStart(15)}`;
 }
 
-function thousands(n: number): string {
+export function thousands(n: number): string {
   return n.toLocaleString('en-US');
 }
 

@@ -1,8 +1,10 @@
+import { isDeepStrictEqual } from 'node:util';
+import { NetSpec, specParams } from '../model/spec';
 import { Checkpoint, CHECKPOINT_FILE, readCheckpoint } from './checkpoint';
-import { Configured, RunSettings, SettingKey, Settings } from './settings';
+import { Configured, defaultSettings, RunSettings, SettingKey, Settings } from './settings';
 
 /** Settings that shape a run's trajectory, which a resumed run keeps. */
-const FIXED: (keyof RunSettings & SettingKey)[] = ['batchSize', 'seed', 'trainSamples', 'testSamples', 'dataDir', 'shards'];
+const FIXED: (keyof RunSettings & SettingKey)[] = ['batchSize', 'seed', 'augment', 'modelSpec', 'trainSamples', 'testSamples', 'dataDir', 'shards'];
 /** Settings a resumed run may change: to extend it, or to go on more gently after a divergence. */
 const CHANGEABLE: SettingKey[] = ['epochs', 'lr', 'lrStep', 'lrGamma', 'momentum', 'backend'];
 
@@ -25,9 +27,11 @@ export function planRun(dir: string, { settings, given, name }: Pick<Configured,
   }
   if (!checkpoint) throw new Error(`${resumeSwitch}: no checkpoint in ${dir} (${CHECKPOINT_FILE}) to continue`);
   for (const key of FIXED) {
-    if (key in given && given[key] !== checkpoint.settings[key]) {
-      throw new Error(`${name(key)}: the run in ${dir} was made with ${checkpoint.settings[key] ?? 'the default'}, ` +
-        `not ${given[key] ?? 'the default'}; a resumed run keeps it`);
+    // A checkpoint from before a setting existed was made with its default.
+    const made = checkpoint.settings[key] ?? defaultSettings()[key];
+    if (key in given && !isDeepStrictEqual(given[key], made)) {
+      const [was, now] = [shown(made), shown(given[key])];
+      throw new Error(`${name(key)}: the run in ${dir} was made with ${was}, not ${was === now ? 'this one' : now}; a resumed run keeps it`);
     }
   }
   const changed = Object.fromEntries(CHANGEABLE.filter((k) => given[k] !== undefined).map((k) => [k, given[k]]));
@@ -36,4 +40,10 @@ export function planRun(dir: string, { settings, given, name }: Pick<Configured,
     throw new Error(`${name('epochs')}: ${resumed.epochs}, but the run in ${dir} has already done ${checkpoint.epoch} epochs`);
   }
   return { settings: resumed, checkpoint };
+}
+
+/** A setting's value in a message; a network spec is too long to print, its size says enough. */
+function shown(value: unknown): string {
+  if (value === undefined) return 'the default';
+  return typeof value === 'object' ? `a network spec of ${specParams(value as NetSpec).toLocaleString('en-US')} parameters` : String(value);
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { BackendReport } from '../backend/choose';
 import { saveModel } from '../model/saved';
 import { History } from '../train/loop';
@@ -40,4 +40,29 @@ export function readRunRecord(file: string): RunRecord {
     throw new Error(`${file}: history is not one entry per epoch from 1 on`);
   }
   return record;
+}
+
+/** A run record and what to call it. */
+export interface NamedRecord {
+  name: string;
+  record: RunRecord;
+}
+
+/** The records `paths` point at, resolved against `root`: a run folder (its history.json), a history file, or a
+ *  folder of history files without a run of its own (models/plain-recipe: each *history.json in it). Each is named
+ *  by its path, relative to `root` when inside it, without 'history.json'. */
+export function findRunRecords(paths: string[], root = process.cwd()): NamedRecord[] {
+  return paths.flatMap((path) => recordFiles(resolve(root, path), path)).map((file) => {
+    const inside = relative(root, file);
+    return { name: (inside.startsWith('..') ? file : inside).replace(/[/-]?history\.json$/, '') || '.', record: readRunRecord(file) };
+  });
+}
+
+function recordFiles(path: string, given: string): string[] {
+  if (!existsSync(path)) throw new Error(`${given}: no such file or folder`);
+  if (!statSync(path).isDirectory()) return [path];
+  if (existsSync(join(path, RECORD_FILE))) return [join(path, RECORD_FILE)];
+  const files = readdirSync(path).filter((f) => f.endsWith(RECORD_FILE)).sort().map((f) => join(path, f));
+  if (!files.length) throw new Error(`${given}: no ${RECORD_FILE} here, nor any *${RECORD_FILE} (a finished run leaves one)`);
+  return files;
 }

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { BackendChoice, BackendReport, initBackend } from '../backend/choose';
 import { loadMnist, Mnist } from '../data/mnist';
 import { buildNet } from '../model/net';
+import { isDefaultSpec, NetSpec } from '../model/spec';
 import { BatchProgress, EpochStats, History, train } from '../train/loop';
 import { checkBatchFits } from '../train/memory';
 import { defaultWorkers } from '../train/step';
@@ -11,7 +12,7 @@ import { StopOnSignal } from './interrupt';
 import { lockRunDir } from './lock';
 import { planRun } from './plan';
 import { saveRun } from './record';
-import { Configured, RunSettings, runSettings } from './settings';
+import { Configured, RunSettings, runSettings, Settings } from './settings';
 
 /** How training is shown: the terminal's progress bar, the notebook's live output. */
 export interface TrainingView {
@@ -43,6 +44,8 @@ export class RunStopped extends Error {
 export interface Prepared {
   data?: Mnist;
   model?: tf.LayersModel;
+  /** The spec `model` was built from, recorded with the run (default: the original network). */
+  spec?: NetSpec;
 }
 
 /** One training run, as `mnist20k train` and the notebook's training cell both do it: claims the run folder (`out`,
@@ -53,14 +56,17 @@ export async function runTraining(config: Configured, view: TrainingView, root: 
   const dir = resolve(root, config.settings.out);
   const lock = lockRunDir(dir, config.name('out'));
   try {
-    // Data made before the run fixes what a resumed run must have been made with.
-    const given = prepared.data ? { ...config.given, ...pick(config.settings, ['trainSamples', 'testSamples', 'dataDir']) } : config.given;
-    const plan = planRun(dir, { ...config, given });
+    // Data and a network made before the run fix what a resumed run must have been made with.
+    const made: Partial<Settings> = {
+      ...(prepared.data && pick(config.settings, ['trainSamples', 'testSamples', 'dataDir'])),
+      ...(prepared.model && { modelSpec: prepared.spec && !isDefaultSpec(prepared.spec) ? prepared.spec : undefined }),
+    };
+    const plan = planRun(dir, { ...config, settings: { ...config.settings, ...made }, given: { ...config.given, ...made } });
     const data = prepared.data ?? loadMnist(plan.settings);
     const report = await initBackend(plan.settings.backend);
     const settings = runSettings(plan.settings, report.backend as BackendChoice);
     checkBatchFits(settings.batchSize, settings.shards, report.backend, { images: data.train.count }, config.name('batchSize'));
-    const model = prepared.model ?? buildNet({ seed: settings.seed });
+    const model = prepared.model ?? buildNet({ seed: settings.seed, spec: settings.modelSpec });
     try {
       const history = await trainCheckpointed(model, data, dir, settings, plan.checkpoint, report, view);
       await saveRun(dir, model, { settings, backend: report, history });

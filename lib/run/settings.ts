@@ -1,10 +1,15 @@
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES, BackendChoice, parseBackendChoice } from '../backend/choose';
+import { MAX_ROTATION } from '../data/augment';
+import { NetSpec, specParams } from '../model/spec';
 import { Recipe } from '../train/recipe';
+import { fraction, integer, positive, recordedSpec, specFile, text, zeroOrOne } from './values';
 
 /** Everything a training run is told: the recipe, the data, the backend, and where the run is written. The CLI fills
  *  it from flags, the notebook from environment variables; both go through readSettings, which checks every value. */
 export interface Settings extends Omit<Recipe, 'shards'> {
+  /** The network, read from a JSON spec file; unset: the original's (recorded only when it differs). */
+  modelSpec?: NetSpec;
   /** The first N images of each split (all when unset). */
   trainSamples?: number;
   testSamples?: number;
@@ -30,6 +35,8 @@ interface Field<T> {
   default: T;
   /** Parses a flag's or variable's text; `name` is that flag or variable, for the error message. */
   parse(text: string, name: string): T;
+  /** Checks a value a file recorded, when it is no text that parse() takes back (a spec). */
+  recorded?(value: unknown, name: string): void;
 }
 
 const FIELDS: { [K in keyof Settings]-?: Field<Settings[K]> } = {
@@ -39,7 +46,9 @@ const FIELDS: { [K in keyof Settings]-?: Field<Settings[K]> } = {
   lrStep: { arg: 'N', help: 'multiply the learning rate by lr-gamma every N epochs (0: never)', default: 8, parse: integer(0) },
   lrGamma: { arg: 'X', help: 'the schedule\'s factor', default: 0.1, parse: positive },
   momentum: { arg: 'X', help: 'SGD momentum, 0 ≤ X < 1', default: 0.9, parse: fraction },
-  seed: { arg: 'N', help: 'seeds the weights, the order of the images and the dropout', default: 1, parse: integer(0) },
+  seed: { arg: 'N', help: 'seeds the weights, the order of the images, the dropout and the augmentation', default: 1, parse: integer(0) },
+  augment: { arg: '', help: `train on images rotated at random by up to ±${MAX_ROTATION}°`, default: false, parse: zeroOrOne },
+  modelSpec: { arg: 'FILE', help: 'the network as a JSON spec (README: The network as data; default: the original)', default: undefined, parse: specFile, recorded: recordedSpec },
   trainSamples: { arg: 'N', help: 'train on the first N images (default: all 60,000)', default: undefined, parse: integer(1) },
   testSamples: { arg: 'N', help: 'test on the first N images (default: all 10,000)', default: undefined, parse: integer(1) },
   dataDir: { arg: 'DIR', help: 'MNIST IDX files to use instead of the packaged ones', default: undefined, parse: text },
@@ -145,8 +154,11 @@ export function runSettings({ out, resume, ...settings }: Settings, backend: Bac
  *  undefined; `name` is the field, for the message. Unset optional settings are absent. */
 export function recordedSettingProblem(key: keyof RunSettings, value: unknown, name: string): string | undefined {
   if (value === undefined) return FIELDS[key].default === undefined && key !== 'shards' ? undefined : `${name}: missing`;
+  const field: Field<unknown> = FIELDS[key];
   try {
-    if (FIELDS[key].parse(String(value), name) === value) return undefined;
+    if (field.recorded) return void field.recorded(value, name);
+    // A switch is recorded as true/false and written 1/0.
+    if (field.parse(typeof value === 'boolean' ? String(Number(value)) : String(value), name) === value) return undefined;
   } catch (e) {
     return (e as Error).message;
   }
@@ -172,7 +184,7 @@ export function settingsHelp(keys: SettingKey[] = SETTING_KEYS): string {
 export function describeSettings(s: RunSettings, threads: number): string {
   const schedule = s.lrStep ? ` ×${s.lrGamma} every ${s.lrStep} epochs` : '';
   return `epochs ${s.epochs}, batch ${s.batchSize}, lr ${s.lr}${schedule}, momentum ${s.momentum}, seed ${s.seed}, ` +
-    describeShards(s.shards, threads);
+    `${s.augment ? `rotations ±${MAX_ROTATION}°, ` : ''}${s.modelSpec ? `own network (${specParams(s.modelSpec).toLocaleString('en-US')} parameters), ` : ''}${describeShards(s.shards, threads)}`;
 }
 
 export function describeShards(shards: number, threads: number): string {
@@ -194,36 +206,4 @@ function parseFlags(argv: string[], keys: SettingKey[], extra: Record<string, 's
   }
   // parseArgs names options as written (lr-step); settings are camelCase (lrStep).
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [k.replace(/-([a-z])/g, (_, c) => c.toUpperCase()), v]));
-}
-
-export function integer(min: number): (text: string, name: string) => number {
-  return (text, name) => {
-    const n = Number(text);
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min) {
-      throw new Error(`${name}: expected ${min === 1 ? 'a positive integer' : `an integer ≥ ${min}`}, got '${text}'`);
-    }
-    return n;
-  };
-}
-
-function positive(text: string, name: string): number {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new Error(`${name}: expected a positive number, got '${text}'`);
-  return n;
-}
-
-function fraction(text: string, name: string): number {
-  const n = Number(text);
-  if (text.trim() === '' || !(n >= 0 && n < 1)) throw new Error(`${name}: expected a number from 0 up to (not including) 1, got '${text}'`);
-  return n;
-}
-
-function text(value: string, name: string): string {
-  if (value === '') throw new Error(`${name}: expected a value`);
-  return value;
-}
-
-function zeroOrOne(value: string, name: string): boolean {
-  if (value !== '0' && value !== '1') throw new Error(`${name}: expected 1 or 0, got '${value}'`);
-  return value === '1';
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { rotateBatch } from '../data/augment';
 import { batches, Mnist, MnistSplit } from '../data/mnist';
 import { Rng } from '../util/rng';
 import { evaluate } from './evaluate';
@@ -48,7 +49,8 @@ export interface TrainHooks {
 }
 
 /** Trains for `recipe.epochs` epochs, testing after each. One generator, seeded once, draws each epoch's order and then
- *  one seed per step for the dropout masks, so its state and the epoch number are all the randomness of a run. */
+ *  for each step the rotations (with `augment`) and one seed for the dropout masks, so its state and the epoch number
+ *  are all the randomness of a run. */
 export async function train(model: tf.LayersModel, data: Mnist, recipe: Recipe, hooks: TrainHooks = {}): Promise<History> {
   const trainer = await Trainer.create(model, recipe);
   const rng = new Rng(hooks.start?.rngState ?? recipe.seed);
@@ -89,7 +91,8 @@ async function trainEpoch(
   let seen = 0;
   let batch = 0;
   for (const b of batches(split, recipe.batchSize, order)) {
-    const step = await trainer.step(b, rng.seed());
+    const input = recipe.augment ? rotateBatch(b, rng) : b;
+    const step = await trainer.step(input, rng.seed());
     if (!Number.isFinite(step.loss)) {
       throw new Error(`training diverged: loss ${step.loss} at epoch ${epoch}, batch ${batch + 1} (try a smaller --lr)`);
     }

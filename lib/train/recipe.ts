@@ -9,8 +9,10 @@ export interface Recipe {
   lrStep: number;
   lrGamma: number;
   momentum: number;
-  /** Seeds the weights, each epoch's order and each step's dropout masks. */
+  /** Seeds the weights, each epoch's order, each step's dropout masks and rotations. */
   seed: number;
+  /** Rotate each training image at random (lib/data/augment.ts) before it is trained on. */
+  augment: boolean;
   /** Slices of each batch, each with its own BatchNorm statistics (as PyTorch's DistributedDataParallel has them): they
    *  change the numbers, so they are part of the recipe. How many threads compute them only changes the speed. */
   shards: number;

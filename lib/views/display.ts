@@ -68,3 +68,13 @@ export class LiveDisplay {
     this.shown = true;
   }
 }
+
+/** A page of its own that draws the figure offline: plotly.js inside it, the figure's PNG-free HTML after it. */
+export function figurePage(figure: Figure, title: string): string {
+  return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>\n` +
+    `<script type="text/javascript">${plotlyBundle()}</script></head>\n<body>\n${figureHtml(figure)}\n</body></html>\n`;
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}

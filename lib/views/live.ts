@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Mnist } from '../data/mnist';
+import { NetSpec } from '../model/spec';
 import { runTraining, RunStopped, TrainedRun, TrainingView } from '../run/runTraining';
 import { Configured, describeSettings } from '../run/settings';
 import { BatchProgress, EpochStats, History } from '../train/loop';
@@ -14,9 +15,9 @@ const PROGRESS_EVERY_MS = 250;
  *  the cells before, into MNIST_OUT relative to the project, drawn as a progress line (rate, ETA) and a learning-curve
  *  chart that grows as each epoch ends. (Positional arguments: tslab's rewriting of top-level names misses
  *  shorthand properties, so a cell's `{ data, model }` would not find them.) */
-export async function trainLive(config: Configured, data: Mnist, model: tf.LayersModel): Promise<TrainedRun> {
+export async function trainLive(config: Configured, data: Mnist, model: tf.LayersModel, spec: NetSpec): Promise<TrainedRun> {
   try {
-    const run = await runTraining(config, new NotebookProgress(), ROOT, { data, model });
+    const run = await runTraining(config, new NotebookProgress(), ROOT, { data, model, spec });
     console.log(`saved model.json, weights.bin and history.json to ${config.settings.out}`);
     return run;
   } catch (e) {

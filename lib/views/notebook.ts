@@ -10,7 +10,7 @@ import { confusionMatrix, misclassified, predictLabels } from '../train/evaluate
 import { History } from '../train/loop';
 import { defaultWorkers } from '../train/step';
 import { ROOT } from '../util/paths';
-import { showFigure, showHtml } from './display';
+import { escapeHtml, showFigure, showHtml } from './display';
 import { confusionHeatmap, digitGrid, learningCurves } from './plots';
 import { frameHtml, historyFrame } from './tables';
 
@@ -27,6 +27,12 @@ export async function showSamples(split: MnistSplit, count = 20): Promise<void> 
   const normalised = meanStd(split.images, 1);
   console.log(`pixels / 255: mean ${raw.mean.toFixed(4)}, std ${raw.std.toFixed(4)}  (the original uses ${MNIST_MEAN}, ${MNIST_STD})`);
   console.log(`normalised:   mean ${normalised.mean.toFixed(4)}, std ${normalised.std.toFixed(4)}`);
+}
+
+/** Text tables next to each other (the summary and the receptive fields), one under the other where there is no HTML. */
+export function showSideBySide(...tables: string[]): void {
+  const columns = tables.map((t) => `<pre style="margin: 0 2em 0 0">${escapeHtml(t)}</pre>`).join('');
+  showHtml(`<div style="display: flex; flex-wrap: wrap; align-items: flex-start">${columns}</div>`, tables.join('\n\n'));
 }
 
 export async function showLearningCurves(history: History): Promise<void> {

@@ -73,3 +73,24 @@ export function digitGrid(images: Uint8Array[], captions: string[], columns = 10
   });
   return { data, layout };
 }
+
+/** Test accuracy per epoch, one line per run, with the 99.4 % target; the axis is zoomed on where the runs end up
+ *  (their second halves), so that the last epochs, which decide, can be told apart. */
+export function accuracyCurves(runs: { name: string; history: History }[], target = 99.4): Figure {
+  const tails = runs.flatMap(({ history }) => history.slice(Math.floor(history.length / 2)).map((s) => s.testAcc));
+  const top = Math.max(target, ...tails) + 0.05;
+  const bottom = Math.min(target - 0.1, ...tails) - 0.05;
+  const last = Math.max(...runs.map(({ history }) => history.length));
+  return {
+    data: runs.map(({ name, history }) => ({
+      type: 'scatter', mode: 'lines+markers', name, x: history.map((s) => s.epoch), y: history.map((s) => s.testAcc),
+    })),
+    layout: {
+      title: { text: 'Test accuracy per epoch' }, width: 900, height: 500, margin: { t: 50, b: 50, l: 60, r: 20 },
+      xaxis: { ...AXIS, title: { text: 'epoch' }, dtick: last > 10 ? 2 : 1 },
+      yaxis: { ...AXIS, title: { text: 'test accuracy (%)' }, range: [bottom, top] },
+      shapes: [{ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: target, y1: target, line: { dash: 'dot', color: '#888' } }],
+      legend: { orientation: 'h', y: -0.2 },
+    },
+  };
+}

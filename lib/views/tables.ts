@@ -1,5 +1,6 @@
 import * as dfd from 'danfojs-node';
 import { History } from '../train/loop';
+import { escapeHtml } from './display';
 
 const COLUMNS = ['epoch', 'train loss', 'train acc (%)', 'test loss', 'test acc (%)', 'seconds'];
 
@@ -13,17 +14,13 @@ export function historyFrame(history: History): dfd.DataFrame {
 
 /** An HTML table of a DataFrame (danfojs prints only text tables itself). */
 export function frameHtml(df: dfd.DataFrame): string {
-  const head = df.columns.map((c) => `<th>${escape(String(c))}</th>`).join('');
+  const head = df.columns.map((c) => `<th>${escapeHtml(String(c))}</th>`).join('');
   const body = (df.values as unknown[][])
-    .map((row) => `<tr>${row.map((v) => `<td>${escape(String(v))}</td>`).join('')}</tr>`)
+    .map((row) => `<tr>${row.map((v) => `<td>${escapeHtml(String(v))}</td>`).join('')}</tr>`)
     .join('\n');
   return `<table class="history"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
 function round(x: number, digits: number): number {
   return Number(x.toFixed(digits));
-}
-
-function escape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

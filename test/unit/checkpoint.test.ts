@@ -10,11 +10,13 @@ import { readRunRecord } from '../../lib/run/record';
 import { defaultSettings, runSettings } from '../../lib/run/settings';
 import { ROOT } from '../../lib/util/paths';
 import { buildNet } from '../../lib/model/net';
+import { defaultSpec } from '../../lib/model/spec';
 import { LoopState } from '../../lib/train/loop';
 import { disposeMomentum } from '../../lib/train/step';
 
 const settings = runSettings({ ...defaultSettings(), epochs: 3, batchSize: 8, lrStep: 0, shards: 1 }, 'wasm');
 const state: LoopState = { epoch: 1, rngState: 12345, history: [{ epoch: 1, trainLoss: 1, trainAcc: 50, testLoss: 1, testAcc: 50, seconds: 1 }] };
+const noDropout = { ...defaultSpec(), dropout: 0 };
 const x = tf.tidy(() => tf.randomNormal([8, 28, 28, 1], 0, 1, 'float32', 3));
 
 /** One SGD-with-momentum step on a fixed batch (no dropout: its masks are the loop's business); any loss will do. */
@@ -32,12 +34,12 @@ before(async () => {
 
 test('a restored model and optimizer take the same next step as the originals: weights, BatchNorm statistics, momentum', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mnist20k-ckpt-'));
-  const [model, optimizer] = [buildNet({ seed: 1, dropout: 0 }), tf.train.momentum(0.01, 0.9)];
+  const [model, optimizer] = [buildNet({ seed: 1, spec: noDropout }), tf.train.momentum(0.01, 0.9)];
   step(model, optimizer);
   step(model, optimizer);
   await saveCheckpoint(dir, model, optimizer, settings, state);
 
-  const [copy, copyOptimizer] = [buildNet({ seed: 2, dropout: 0 }), tf.train.momentum(0.01, 0.9)];
+  const [copy, copyOptimizer] = [buildNet({ seed: 2, spec: noDropout }), tf.train.momentum(0.01, 0.9)];
   const cp = readCheckpoint(dir)!;
   assert.deepEqual({ epoch: cp.epoch, rngState: cp.rngState, history: cp.history, settings: cp.settings }, { ...state, settings });
   // Format 1 called the shard count `threads`; such a checkpoint still resumes.
@@ -58,7 +60,7 @@ test('a restored model and optimizer take the same next step as the originals: w
 
 test('saving leaks no tensors', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mnist20k-ckpt-'));
-  const [model, optimizer] = [buildNet({ seed: 1, dropout: 0 }), tf.train.momentum(0.01, 0.9)];
+  const [model, optimizer] = [buildNet({ seed: 1, spec: noDropout }), tf.train.momentum(0.01, 0.9)];
   step(model, optimizer);
   const before = tf.memory().numTensors;
   for (let i = 0; i < 3; i++) await saveCheckpoint(dir, model, optimizer, settings, state);
@@ -69,7 +71,7 @@ test('saving leaks no tensors', async () => {
 
 test('NaN weights are never written: the last good checkpoint stays as it was', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mnist20k-ckpt-'));
-  const [model, optimizer] = [buildNet({ seed: 1, dropout: 0 }), tf.train.momentum(0.01, 0.9)];
+  const [model, optimizer] = [buildNet({ seed: 1, spec: noDropout }), tf.train.momentum(0.01, 0.9)];
   step(model, optimizer);
   await saveCheckpoint(dir, model, optimizer, settings, state);
   const good = readFileSync(join(dir, CHECKPOINT_FILE), 'utf8');
@@ -113,7 +115,7 @@ const DAMAGE: [string, (cp: Record<string, any>) => void, RegExp][] = [
 
 test('a checkpoint that parses but cannot be continued is refused on reading, naming the file and the field', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mnist20k-ckpt-'));
-  const [model, optimizer] = [buildNet({ seed: 1, dropout: 0 }), tf.train.momentum(0.01, 0.9)];
+  const [model, optimizer] = [buildNet({ seed: 1, spec: noDropout }), tf.train.momentum(0.01, 0.9)];
   step(model, optimizer);
   await saveCheckpoint(dir, model, optimizer, settings, state);
   model.dispose();
@@ -130,7 +132,7 @@ test('a checkpoint that parses but cannot be continued is refused on reading, na
 
 test('a checkpoint of another shape fails its restore naming the file and the tensor, and leaks nothing', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mnist20k-ckpt-'));
-  const [model, optimizer] = [buildNet({ seed: 1, dropout: 0 }), tf.train.momentum(0.01, 0.9)];
+  const [model, optimizer] = [buildNet({ seed: 1, spec: noDropout }), tf.train.momentum(0.01, 0.9)];
   step(model, optimizer);
   await saveCheckpoint(dir, model, optimizer, settings, state);
   const file = join(dir, CHECKPOINT_FILE);
@@ -152,7 +154,7 @@ test('the committed run records share one shape: format, resolved settings with 
   for (const f of files) {
     const record = readRunRecord(join(ROOT, 'models', f));
     assert.deepEqual(Object.keys(record), ['format', 'settings', 'backend', 'history'], f);
-    assert.deepEqual(Object.keys(record.settings), ['epochs', 'batchSize', 'lr', 'lrStep', 'lrGamma', 'momentum', 'seed', 'backend', 'shards'], f);
+    assert.deepEqual(Object.keys(record.settings), ['epochs', 'batchSize', 'lr', 'lrStep', 'lrGamma', 'momentum', 'seed', 'augment', 'backend', 'shards'], f);
     assert.equal(record.history.length, record.settings.epochs, f);
   }
   const dir = mkdtempSync(join(tmpdir(), 'mnist20k-record-'));

@@ -1,5 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultSpec } from '../../lib/model/spec';
 import { defaultShards, defaultSettings, envOf, flagOf, notebookSettings, readSettings, settingsHelp, usageOf } from '../../lib/run/settings';
 
 test('every setting has a flag and a variable named after it', () => {
@@ -16,7 +20,7 @@ test('every setting has a flag and a variable named after it', () => {
 test('the defaults are the original recipe, with the step schedule', () => {
   const { settings, given } = readSettings({ argv: [], env: {} });
   assert.deepEqual(settings, {
-    epochs: 20, batchSize: 128, lr: 0.01, lrStep: 8, lrGamma: 0.1, momentum: 0.9, seed: 1, trainSamples: undefined,
+    epochs: 20, batchSize: 128, lr: 0.01, lrStep: 8, lrGamma: 0.1, momentum: 0.9, seed: 1, augment: false, modelSpec: undefined, trainSamples: undefined,
     testSamples: undefined, dataDir: undefined, backend: 'auto', shards: undefined, out: 'runs/latest', resume: false,
   });
   assert.deepEqual(given, {});
@@ -53,6 +57,8 @@ test('a bad value is one line naming the flag or variable', () => {
     [[], { MNIST_BACKEND: 'tpu' }, /^MNIST_BACKEND: unknown backend 'tpu'/],
     [['--shards', '0'], {}, /^--shards: expected a positive integer, got '0'$/],
     [[], { MNIST_RESUME: 'yes' }, /^MNIST_RESUME: expected 1 or 0, got 'yes'$/],
+    [[], { MNIST_AUGMENT: 'on' }, /^MNIST_AUGMENT: expected 1 or 0, got 'on'$/],
+    [['--model-spec', '/nonexistent/spec.json'], {}, /^--model-spec \/nonexistent\/spec\.json: no such file$/],
     [['--epochz', '3'], {}, /^unknown flag '--epochz'$/],
     [['--out='], {}, /^--out: expected a value$/],
   ];
@@ -72,4 +78,20 @@ test('a command takes only its own settings, and its own extra flags', () => {
   assert.equal(settings.testSamples, 50);
   assert.deepEqual(extra, { model: 'm', json: true });
   assert.throws(() => readSettings({ argv: ['--epochs', '2'], env: {}, keys: ['testSamples'] }), /unknown flag '--epochs'/);
+});
+
+test('--model-spec reads a JSON spec, checked; the original given as a file counts as unset', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mnist20k-spec-'));
+  const file = (name: string, content: unknown) => {
+    writeFileSync(join(dir, name), typeof content === 'string' ? content : JSON.stringify(content));
+    return join(dir, name);
+  };
+  const small = { dropout: 0, blocks: [{ conv: 10, kernel: 3 }, { avgPool: 26 }] };
+  assert.deepEqual(readSettings({ argv: ['--model-spec', file('small.json', small)], env: {} }).settings.modelSpec, small);
+  assert.equal(readSettings({ env: { MNIST_MODEL_SPEC: file('original.json', defaultSpec()) } }).settings.modelSpec, undefined);
+  const bad = file('bad.json', { dropout: 0, blocks: [{ conv: 10, kernel: 3 }, { avgPool: 27 }] });
+  assert.throws(() => readSettings({ env: { MNIST_MODEL_SPEC: bad } }),
+    (e: Error) => e.message === `MNIST_MODEL_SPEC ${bad}: spec block 2 (avgPool 27): input is 26×26, smaller than the 27×27 window`);
+  const broken = file('broken.json', '{ "dropout": 0,');
+  assert.throws(() => readSettings({ argv: [`--model-spec=${broken}`], env: {} }), new RegExp(`^Error: --model-spec ${broken}: not valid JSON`));
 });

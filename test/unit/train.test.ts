@@ -75,3 +75,11 @@ test('the step schedule multiplies the learning rate by gamma every lrStep epoch
   assert.deepEqual(snapshots[1], snapshots[0]);
   assert.deepEqual(snapshots[2], snapshots[0]);
 });
+
+test('with augmentation the same seed rotates alike, and the numbers change', async () => {
+  const one = { ...options, epochs: 1 };
+  const [plain, a, b] = [await run(one), await run({ ...one, augment: true }), await run({ ...one, augment: true })];
+  const numbers = (h: History) => h.map(({ seconds, ...rest }) => rest);
+  assert.deepEqual(numbers(a), numbers(b));
+  assert.notDeepEqual(numbers(a), numbers(plain));
+});
