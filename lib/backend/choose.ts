@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { registerWasmTrainingKernels } from './kernels/index';
+import { firstLine, isInstalled, missingLibraries } from './system';
+import { activateWebgpu, adapterName, probeAdapter, swiftShaderHint, webgpuBlocker } from './webgpu';
 
-export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export { isInstalled } from './system';
+
+export const BACKEND_CHOICES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 /** What actually runs, and why the better rungs of the ladder were skipped. */
@@ -28,15 +30,26 @@ export function parseBackendChoice(value: string, source: string): BackendChoice
   throw new Error(`${source}: unknown backend '${value}' (expected one of ${BACKEND_CHOICES.join(', ')})`);
 }
 
-/** Sets up the best backend allowed by `choice` (auto: tensorflow, then wasm, then cpu) and reports it.
- *  An explicit choice that cannot run throws instead of falling back. */
+/** Sets up the best backend allowed by `choice` and reports it. `auto` takes native TensorFlow on a GPU, then WebGPU
+ *  on a hardware adapter, then native TensorFlow on the CPU, then wasm, then cpu; it never takes a software WebGPU
+ *  adapter, which only an explicit `webgpu` gets. An explicit choice that cannot run throws instead of falling back. */
 export async function initBackend(choice: BackendChoice = 'auto'): Promise<BackendReport> {
   tf.enableProdMode();
   const notes: string[] = [];
+  let nativeOnCpu: BackendReport | undefined;
   if (choice === 'auto' || choice === 'tensorflow') {
     const native = await tryNative(notes);
-    if (native) return native;
+    if (native && (native.device.startsWith('GPU') || choice === 'tensorflow')) return native;
     if (choice === 'tensorflow') throw new Error(`--backend tensorflow: ${notes.join('; ')}`);
+    nativeOnCpu = native;
+  }
+  if (choice === 'auto' || choice === 'webgpu') {
+    const webgpu = await tryWebgpu(choice === 'webgpu', notes);
+    if (webgpu) return webgpu;
+  }
+  if (nativeOnCpu) {
+    await activate('tensorflow');
+    return nativeOnCpu;
   }
   if (choice === 'auto' || choice === 'wasm') {
     try {
@@ -61,7 +74,7 @@ async function tryNative(notes: string[]): Promise<BackendReport | undefined> {
     try {
       require(pkg);
     } catch (e) {
-      notes.push(`${pkg}: ${isNotInstalled(e, pkg) ? 'not installed (its TensorFlow binary could not be downloaded)' : firstLine(e)}`);
+      notes.push(`${pkg}: ${isNotInstalled(e, pkg) ? 'not installed (npm cannot install it while its libtensorflow download answers 403: see mnist20k doctor)' : firstLine(e)}`);
       continue;
     }
     await activate('tensorflow');
@@ -71,6 +84,30 @@ async function tryNative(notes: string[]): Promise<BackendReport | undefined> {
     return { backend: 'tensorflow', device: 'CPU (native TensorFlow)', notes };
   }
   return undefined;
+}
+
+/** WebGPU on the adapter Dawn offers: for `auto` only a hardware one; asked for explicitly, a software one too (said
+ *  so in the report). Explicitly asked, a failure throws with the reason. */
+async function tryWebgpu(explicit: boolean, notes: string[]): Promise<BackendReport | undefined> {
+  const skip = (reason: string): undefined => {
+    if (explicit) throw new Error(`--backend webgpu: ${reason}`);
+    notes.push(`webgpu: ${reason}`);
+    return undefined;
+  };
+  const blocker = webgpuBlocker();
+  if (blocker) return skip(blocker);
+  const { adapter, problem } = await probeAdapter();
+  if (!adapter) return skip(`${problem}${explicit ? swiftShaderHint() : ''}`);
+  if (adapter.software && !explicit) {
+    return skip(`only a software adapter, ${adapterName(adapter)}, a CPU emulating a GPU: auto never takes one (--backend webgpu does)`);
+  }
+  try {
+    const active = await activateWebgpu();
+    const device = active.software ? `a software adapter, ${adapterName(active)}: a CPU emulating a GPU, slow` : `GPU ${adapterName(active)}`;
+    return { backend: 'webgpu', device: `${device} (WebGPU through Dawn)`, notes };
+  } catch (e) {
+    return skip(firstLine(e));
+  }
 }
 
 async function useWasm(): Promise<void> {
@@ -86,33 +123,10 @@ async function activate(name: string): Promise<void> {
 
 /** CUDA/cuDNN libraries that the dynamic loader cannot find (used by `doctor` and the GPU note). */
 export function missingCudaLibraries(): string[] {
-  let cache = '';
-  try {
-    cache = execFileSync('ldconfig', ['-p'], { encoding: 'utf8' });
-  } catch {
-    // no ldconfig: fall back to LD_LIBRARY_PATH only
-  }
-  const dirs = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean);
-  return CUDA_LIBRARIES.filter(
-    (lib) => !cache.includes(lib) && !dirs.some((d) => existsSync(`${d}/${lib}`)),
-  );
-}
-
-/** Whether a package can be found from here (without loading it). */
-export function isInstalled(pkg: string): boolean {
-  try {
-    require.resolve(`${pkg}/package.json`);
-    return true;
-  } catch {
-    return false;
-  }
+  return missingLibraries(CUDA_LIBRARIES);
 }
 
 function isNotInstalled(e: unknown, pkg: string): boolean {
   const err = e as NodeJS.ErrnoException;
   return err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(`'${pkg}'`);
-}
-
-function firstLine(e: unknown): string {
-  return String(e instanceof Error ? e.message : e).split('\n')[0];
 }

@@ -1,9 +1,11 @@
 import { describeBackend, initBackend } from '../backend/choose';
 import { formatProfile, profileKernels } from '../backend/profile';
-import { Batch, batches, loadMnist } from '../data/mnist';
+import { DeviceBatch, DeviceSplit, disposeBatch, isDeviceBatch } from '../data/device';
+import { Batch, batches, loadMnist, MnistSplit } from '../data/mnist';
 import { buildNet } from '../model/net';
 import { defaultShards, describeShards, readSettings, SettingKey, usageOf } from '../run/settings';
 import { integer } from '../run/values';
+import { PendingSteps, readOutcomes } from '../train/metrics';
 import { Trainer } from '../train/step';
 import { Rng } from '../util/rng';
 import { Command } from './command';
@@ -12,11 +14,12 @@ const WARMUP_STEPS = 5;
 const KEYS: SettingKey[] = ['batchSize', 'backend', 'dataDir', 'shards', 'modelSpec'];
 
 /** `mnist20k bench`: times training steps on real MNIST batches, as the PyTorch peer does: 5 warm-up steps, then N
- *  timed ones. */
+ *  timed ones, fed and read back as training does (a single shard's batches gathered on the backend, the losses read
+ *  every READ_EVERY_MS), the clock stopping when the last step's loss is back. */
 export const bench: Command = {
   usage: ['[--batches N]', ...usageOf(KEYS), '[--profile]'].join(' '),
   keys: KEYS,
-  help: 'time N training steps (default 40) after a warm-up; --profile first prints the time of each kernel',
+  help: 'time N training steps (default 40) after a warm-up; --profile first prints the time of each kernel\n(and, on webgpu, its GPU dispatches)',
   run: runBench,
 };
 
@@ -31,25 +34,53 @@ async function runBench(argv: string[]): Promise<void> {
   console.log(describeBackend(report));
   console.log(`batch ${recipe.batchSize}, ${describeShards(recipe.shards, trainer.threads)}`);
   const order = new Rng(recipe.seed).permutation(data.train.count);
-  const pool = fullBatches(batches(data.train, recipe.batchSize, order), WARMUP_STEPS + steps + 1);
-  const step = (i: number) => trainer.step(pool[i % pool.length], i);
+  const onDevice = recipe.shards === 1 ? DeviceSplit.upload(data.train) : undefined;
+  const inputs = feed(data.train, recipe.batchSize, order, onDevice);
+  const step = async (i: number) => {
+    const b = inputs.next().value as Batch | DeviceBatch;
+    try {
+      return await trainer.step(b, i);
+    } finally {
+      if (isDeviceBatch(b)) disposeBatch(b);
+    }
+  };
 
-  for (let i = 0; i < WARMUP_STEPS; i++) await step(i);
+  for (let i = 0; i < WARMUP_STEPS; i++) await readOutcomes([await step(i)]);
   if (extra.profile) {
     // tf.profile times kernels of this thread only, so the profile is of the whole batch on one thread.
     const profiled = Math.min(steps, 10);
+    const pool = fullBatches(batches(data.train, recipe.batchSize, order), profiled);
     const single = await Trainer.create(model, { ...recipe, shards: 1 });
-    for (let i = 0; i < 2; i++) await single.step(pool[i], i); // the backend's first calls on a new batch shape are slower
+    const singleStep = async (i: number) => readOutcomes([await single.step(pool[i % pool.length], i)]);
+    for (let i = 0; i < 2; i++) await singleStep(i); // the backend's first calls on a new batch shape are slower
     console.log(`profile, averaged over ${profiled} steps of batch ${recipe.batchSize} on one thread:`);
-    console.log(formatProfile(await profileKernels((i) => single.step(pool[i % pool.length], i), { steps: profiled })));
+    console.log(formatProfile(await profileKernels(singleStep, { steps: profiled })));
     await single.dispose();
   }
+  const pending = new PendingSteps();
   const start = performance.now();
-  for (let i = 0; i < steps; i++) await step(WARMUP_STEPS + i);
+  for (let i = 0; i < steps; i++) {
+    pending.add(await step(WARMUP_STEPS + i));
+    await pending.read();
+  }
+  await pending.read(true);
   const seconds = (performance.now() - start) / 1000;
   console.log(`train: ${((steps * recipe.batchSize) / seconds).toFixed(1)} img/s, ${((1000 * seconds) / steps).toFixed(1)} ms/step (${report.backend})`);
+  inputs.return(undefined); // ends the epoch generator, which frees its order tensor
   await trainer.dispose();
+  onDevice?.dispose();
   model.dispose();
+}
+
+/** Full batches in `order`, round and round, as training feeds them: gathered on the backend when `onDevice`. */
+function* feed(split: MnistSplit, batchSize: number, order: Uint32Array, onDevice?: DeviceSplit): Generator<Batch | DeviceBatch> {
+  if (split.count < batchSize) throw new Error(`--batch-size ${batchSize}: bench needs at least that many training images, the data hold ${split.count}`);
+  for (;;) {
+    for (const b of onDevice ? onDevice.batches(batchSize, order) : batches(split, batchSize, order)) {
+      if (b.size === batchSize) yield b;
+      else if (isDeviceBatch(b)) disposeBatch(b);
+    }
+  }
 }
 
 function fullBatches(source: Iterable<Batch>, count: number): Batch[] {

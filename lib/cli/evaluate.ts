@@ -26,7 +26,7 @@ async function evaluateModel(argv: string[]): Promise<void> {
   const report = await initBackend(settings.backend);
   const model = await loadModel(dir);
   checkShape(model, dir);
-  const result = evaluate(model, test);
+  const result = await evaluate(model, test);
   model.dispose();
   if (extra.json) {
     console.log(JSON.stringify({ model: dir, images: test.count, loss: result.loss, accuracy: result.acc, backend: report.backend }));

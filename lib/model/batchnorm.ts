@@ -48,7 +48,7 @@ export class BatchNorm2d extends tf.layers.Layer {
       }
       return tf.tidy(() => {
         const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, this.epsilon)));
-        return tf.add(tf.mul(x, scale), tf.sub(beta, tf.mul(mean, scale)));
+        return tf.add(tf.mul(x, perChannel(scale)), perChannel(tf.sub(beta, tf.mul(mean, scale))));
       });
     }
     const { y, mean, variance } = normaliseBatch(x, gamma, beta, this.epsilon);
@@ -107,27 +107,35 @@ function byKernels(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilo
   };
 }
 
+/** The per-channel vectors are kept as [1, 1, 1, C]: the same arithmetic as [C], but on webgpu a [C] operand sends
+ *  an element-wise op to a shared-memory shader that a software adapter runs some forty times slower. */
 function byOps(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): Pass {
-  const mean = tf.mean(x, [0, 1, 2]) as tf.Tensor1D;
+  const channels = x.shape[3];
+  const mean = tf.mean(x, [0, 1, 2], true);
   const centred = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(centred), [0, 1, 2]) as tf.Tensor1D;
+  const variance = tf.mean(tf.square(centred), [0, 1, 2], true);
   const invStd = tf.rsqrt(tf.add(variance, epsilon));
   const normalised = tf.mul(centred, invStd);
   return {
-    y: tf.add(tf.mul(normalised, gamma), beta),
-    mean,
-    variance,
+    y: tf.add(tf.mul(normalised, perChannel(gamma)), perChannel(beta)),
+    mean: tf.reshape(mean, [channels]),
+    variance: tf.reshape(variance, [channels]),
     saved: [normalised, invStd, gamma],
     grad: (grad, [xHat, inv, gam]) => {
       const count = grad.size / grad.shape[3];
-      const dBeta = tf.sum(grad, [0, 1, 2]);
-      const dGamma = tf.sum(tf.mul(grad, xHat), [0, 1, 2]);
+      const dBeta = tf.sum(grad, [0, 1, 2], true);
+      const dGamma = tf.sum(tf.mul(grad, xHat), [0, 1, 2], true);
       // dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂))
       const dx = tf.mul(
         tf.sub(tf.sub(grad, tf.div(dBeta, count)), tf.mul(xHat, tf.div(dGamma, count))),
-        tf.mul(gam, inv),
+        tf.mul(perChannel(gam), inv),
       );
-      return [dx, dGamma, dBeta];
+      return [dx, tf.reshape(dGamma, [channels]), tf.reshape(dBeta, [channels])];
     },
   };
+}
+
+/** A [C] vector as [1, 1, 1, C], to broadcast over channels-last images (see byOps). */
+export function perChannel(v: tf.Tensor): tf.Tensor4D {
+  return tf.reshape(v, [1, 1, 1, v.size]);
 }

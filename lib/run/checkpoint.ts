@@ -33,8 +33,8 @@ export async function saveCheckpoint(
       format: FORMAT,
       ...state,
       settings,
-      weights: encodeTensors(weights, `epoch ${state.epoch}: weight`),
-      optimizer: encodeTensors(optimizerWeights, `epoch ${state.epoch}: optimizer state`),
+      weights: await encodeTensors(weights, `epoch ${state.epoch}: weight`),
+      optimizer: await encodeTensors(optimizerWeights, `epoch ${state.epoch}: optimizer state`),
     };
     atomicWrite(join(dir, CHECKPOINT_FILE), JSON.stringify(checkpoint));
   } finally {

@@ -11,15 +11,19 @@ export interface SavedTensor {
   data: string;
 }
 
-/** Encodes tensors for a checkpoint; a NaN or infinite value is an error naming the tensor (`what` says whose). */
-export function encodeTensors(named: NamedTensor[], what: string): SavedTensor[] {
-  return named.map(({ name, tensor }) => {
+/** Encodes tensors for a checkpoint; a NaN or infinite value is an error naming the tensor (`what` says whose). The
+ *  values are read asynchronously, all at once, as webgpu requires. */
+export async function encodeTensors(named: NamedTensor[], what: string): Promise<SavedTensor[]> {
+  for (const { name, tensor } of named) {
     if (tensor.dtype !== 'float32' && tensor.dtype !== 'int32') throw new Error(`${what} ${name}: cannot save dtype ${tensor.dtype}`);
-    const values = tensor.dataSync() as Float32Array | Int32Array;
+  }
+  const read = await Promise.all(named.map(({ tensor }) => tensor.data() as Promise<Float32Array | Int32Array>));
+  return named.map(({ name, tensor }, i) => {
+    const values = read[i];
     const bad = values.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw new Error(`${what} ${name} holds ${values[bad]} at index ${bad}: not saving a diverged model`);
     const data = Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
-    return { name, shape: tensor.shape, dtype: tensor.dtype, data };
+    return { name, shape: tensor.shape, dtype: tensor.dtype as SavedTensor['dtype'], data };
   });
 }
 

@@ -1,34 +1,44 @@
 import * as tf from '@tensorflow/tfjs';
 import { batches, IMAGE_SHAPE, MnistSplit } from '../data/mnist';
+import { readScalars } from './metrics';
 import { countCorrect, nllLoss } from './shard';
 
-/** Mean loss and accuracy (percent) on a split, in inference mode. */
-export function evaluate(model: tf.LayersModel, split: MnistSplit, batchSize = 1000): { loss: number; acc: number } {
-  let lossSum = 0;
-  let correct = 0;
+/** Mean loss and accuracy (percent) on a split, in inference mode. Each batch's loss and count stay on the backend
+ *  until all are read in one asynchronous transfer; the losses are summed here, in float64, in batch order. */
+export async function evaluate(model: tf.LayersModel, split: MnistSplit, batchSize = 1000): Promise<{ loss: number; acc: number }> {
+  const sizes: number[] = [];
+  const scalars: tf.Tensor[] = [];
   for (const b of batches(split, batchSize)) {
     tf.tidy(() => {
-      const logProbs = model.predict(tf.tensor4d(b.images, [b.size, ...IMAGE_SHAPE]), { batchSize: b.size }) as tf.Tensor2D;
+      const logProbs = predict(model, b.images, b.size);
       const y = tf.tensor1d(b.labels, 'int32');
-      lossSum += nllLoss(logProbs, y).dataSync()[0] * b.size;
-      correct += countCorrect(logProbs, y).dataSync()[0];
+      scalars.push(tf.keep(nllLoss(logProbs, y)), tf.keep(countCorrect(logProbs, y)));
     });
+    sizes.push(b.size);
   }
+  const values = await readScalars(scalars);
+  let lossSum = 0;
+  let correct = 0;
+  sizes.forEach((size, i) => {
+    lossSum += values[2 * i] * size;
+    correct += values[2 * i + 1];
+  });
   return { loss: lossSum / split.count, acc: (100 * correct) / split.count };
 }
 
 /** The predicted digit for every image of a split, in inference mode. */
-export function predictLabels(model: tf.LayersModel, split: MnistSplit, batchSize = 1000): Uint8Array {
-  const predicted = new Uint8Array(split.count);
-  let offset = 0;
-  for (const b of batches(split, batchSize)) {
-    // tidy returns the tensor, not its values: tidy walks whatever it returns, element by element.
-    const labels = tf.tidy(() => tf.argMax(model.predict(tf.tensor4d(b.images, [b.size, ...IMAGE_SHAPE]), { batchSize: b.size }) as tf.Tensor, 1));
-    predicted.set(labels.dataSync(), offset);
-    labels.dispose();
-    offset += b.size;
-  }
+export async function predictLabels(model: tf.LayersModel, split: MnistSplit, batchSize = 1000): Promise<Uint8Array> {
+  const parts: tf.Tensor[] = [];
+  for (const b of batches(split, batchSize)) parts.push(tf.tidy(() => tf.argMax(predict(model, b.images, b.size), 1)));
+  const labels = tf.concat(parts);
+  tf.dispose(parts);
+  const predicted = Uint8Array.from(await labels.data());
+  labels.dispose();
   return predicted;
+}
+
+function predict(model: tf.LayersModel, images: Float32Array, size: number): tf.Tensor2D {
+  return model.predict(tf.tensor4d(images, [size, ...IMAGE_SHAPE]), { batchSize: size }) as tf.Tensor2D;
 }
 
 /** counts[true][predicted] over a split. */

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { rotateBatch } from '../data/augment';
+import { DeviceSplit, disposeBatch, isDeviceBatch } from '../data/device';
 import { batches, Mnist, MnistSplit } from '../data/mnist';
 import { Rng } from '../util/rng';
 import { evaluate } from './evaluate';
+import { PendingSteps } from './metrics';
 import { learningRate, Recipe } from './recipe';
 import { Trainer } from './step';
 
@@ -25,6 +27,7 @@ export interface BatchProgress {
   batches: number;
   seen: number;
   total: number;
+  /** Running mean loss and accuracy of the epoch's steps read back so far (every READ_EVERY_MS, lib/train/metrics.ts). */
   loss: number;
   acc: number;
 }
@@ -53,6 +56,9 @@ export interface TrainHooks {
  *  are all the randomness of a run. */
 export async function train(model: tf.LayersModel, data: Mnist, recipe: Recipe, hooks: TrainHooks = {}): Promise<History> {
   const trainer = await Trainer.create(model, recipe);
+  // A single shard trains on batches gathered on the backend from the training set, uploaded once; rotations are made
+  // on the CPU, so an augmented run sends each batch as it is made.
+  const onDevice = recipe.shards === 1 && !recipe.augment ? DeviceSplit.upload(data.train) : undefined;
   const rng = new Rng(hooks.start?.rngState ?? recipe.seed);
   const history: History = [...(hooks.start?.history ?? [])];
   try {
@@ -60,8 +66,8 @@ export async function train(model: tf.LayersModel, data: Mnist, recipe: Recipe, 
     for (let epoch = (hooks.start?.epoch ?? 0) + 1; epoch <= recipe.epochs; epoch++) {
       const start = performance.now();
       trainer.optimizer.setLearningRate(learningRate(recipe, epoch));
-      const fit = await trainEpoch(trainer, data.train, rng, epoch, recipe, hooks);
-      const score = evaluate(model, data.test);
+      const fit = await trainEpoch(trainer, data.train, onDevice, rng, epoch, recipe, hooks);
+      const score = await evaluate(model, data.test);
       const stats: EpochStats = {
         epoch,
         trainLoss: fit.loss,
@@ -75,34 +81,55 @@ export async function train(model: tf.LayersModel, data: Mnist, recipe: Recipe, 
       hooks.onEpoch?.(stats);
     }
   } finally {
+    onDevice?.dispose();
     await trainer.dispose();
   }
   return history;
 }
 
+/** One epoch. Each step's loss and correct count stay where the step left them until PendingSteps reads them (every
+ *  READ_EVERY_MS and at the end), so a GPU runs ahead of the host; they are summed here in float64, in step order. */
 async function trainEpoch(
-  trainer: Trainer, split: MnistSplit, rng: Rng, epoch: number, recipe: Recipe, hooks: TrainHooks,
+  trainer: Trainer, split: MnistSplit, onDevice: DeviceSplit | undefined, rng: Rng, epoch: number, recipe: Recipe, hooks: TrainHooks,
 ): Promise<{ loss: number; acc: number }> {
   const order = rng.permutation(split.count);
   const total = split.count;
   const nBatches = Math.ceil(total / recipe.batchSize);
+  const pending = new PendingSteps();
   let lossSum = 0;
   let correct = 0;
+  let counted = 0;
+  let read = 0;
   let seen = 0;
   let batch = 0;
-  for (const b of batches(split, recipe.batchSize, order)) {
-    const input = recipe.augment ? rotateBatch(b, rng) : b;
-    const step = await trainer.step(input, rng.seed());
-    if (!Number.isFinite(step.loss)) {
-      throw new Error(`training diverged: loss ${step.loss} at epoch ${epoch}, batch ${batch + 1} (try a smaller --lr)`);
+  const take = async (now: boolean): Promise<void> => {
+    for (const step of await pending.read(now)) {
+      read++;
+      if (!Number.isFinite(step.loss)) {
+        throw new Error(`training diverged: loss ${step.loss} at epoch ${epoch}, batch ${read} (try a smaller --lr)`);
+      }
+      lossSum += step.loss * step.size;
+      correct += step.correct;
+      counted += step.size;
     }
-    lossSum += step.loss * b.size;
-    correct += step.correct;
-    seen += b.size;
-    batch++;
-    hooks.onBatch?.({ epoch, epochs: recipe.epochs, batch, batches: nBatches, seen, total, loss: lossSum / seen, acc: (100 * correct) / seen });
-    // Let the event loop run so a notebook or terminal can draw the progress between steps.
-    await new Promise((resolve) => setImmediate(resolve));
+  };
+  try {
+    for (const b of onDevice ? onDevice.batches(recipe.batchSize, order) : batches(split, recipe.batchSize, order)) {
+      try {
+        const input = recipe.augment && !isDeviceBatch(b) ? rotateBatch(b, rng) : b;
+        pending.add(await trainer.step(input, rng.seed()));
+      } finally {
+        if (isDeviceBatch(b)) disposeBatch(b);
+      }
+      seen += b.size;
+      batch++;
+      await take(batch === nBatches);
+      hooks.onBatch?.({ epoch, epochs: recipe.epochs, batch, batches: nBatches, seen, total, loss: lossSum / counted, acc: (100 * correct) / counted });
+      // Let the event loop run so a notebook or terminal can draw the progress between steps.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    pending.dispose();
   }
   return { loss: lossSum / seen, acc: (100 * correct) / seen };
 }

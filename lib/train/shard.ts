@@ -31,46 +31,53 @@ export function countCorrect(logProbs: tf.Tensor2D, labels: tf.Tensor1D): tf.Sca
   return tf.sum(tf.cast(tf.equal(tf.argMax(logProbs, 1), labels), 'int32'));
 }
 
-/** Forward and backward pass of `model` in training mode on one shard. The model's weights are not changed, only
- *  its BatchNorm running statistics, which are returned with the gradients. */
-export function shardGradients(model: tf.LayersModel, shard: Shard): ShardResult {
+/** Forward and backward pass of `model` in training mode on one shard, read back so that shards can be combined (and
+ *  cross threads). The model's weights are not changed, only its BatchNorm running statistics, which are returned
+ *  with the gradients. */
+export async function shardGradients(model: tf.LayersModel, shard: Shard): Promise<ShardResult> {
   seedDropout(model, shard.seed);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const { loss, correct, grads } = tf.tidy(() => {
     const x = tf.tensor4d(shard.images, [shard.size, ...IMAGE_SHAPE]);
     const y = tf.tensor1d(shard.labels, 'int32');
-    let hits!: tf.Scalar;
-    const { value, grads } = tf.variableGrads(() => {
-      const logProbs = model.apply(x, { training: true }) as tf.Tensor2D;
-      hits = tf.keep(countCorrect(logProbs, y));
-      return nllLoss(logProbs, y);
-    }, variables);
-    return { loss: value, correct: hits, grads: variables.map((v) => grads[v.name]) };
+    return lossAndGradients(model, x, y, variables);
   });
-  return {
-    grads: grads.map(valuesOf),
-    state: model.nonTrainableWeights.map((w) => copyOf(w.read())),
-    loss: valuesOf(loss)[0],
-    correct: valuesOf(correct)[0],
-    size: shard.size,
-  };
+  const [gradValues, state, [lossValue], [correctValue]] = await Promise.all([
+    Promise.all(grads.map(valuesOf)),
+    Promise.all(model.nonTrainableWeights.map((w) => copyOf(w.read()))),
+    valuesOf(loss),
+    valuesOf(correct),
+  ]);
+  return { grads: gradValues, state, loss: lossValue, correct: correctValue, size: shard.size };
+}
+
+/** The mean loss of a batch, its correct predictions, and the loss's gradient for each of `variables`, in training
+ *  mode (which also moves BatchNorm's running statistics). Call inside tf.tidy. */
+export function lossAndGradients(model: tf.LayersModel, x: tf.Tensor4D, y: tf.Tensor1D, variables: tf.Variable[]) {
+  let hits!: tf.Scalar;
+  const { value, grads } = tf.variableGrads(() => {
+    const logProbs = model.apply(x, { training: true }) as tf.Tensor2D;
+    hits = tf.keep(countCorrect(logProbs, y));
+    return nllLoss(logProbs, y);
+  }, variables);
+  return { loss: value, correct: hits, grads: variables.map((v) => grads[v.name]) };
 }
 
 /** Reads and disposes a tensor (outside tf.tidy, which would walk a returned typed array element by element). */
-function valuesOf(t: tf.Tensor): Float32Array {
-  const values = copyOf(t);
+async function valuesOf(t: tf.Tensor): Promise<Float32Array> {
+  const values = await copyOf(t);
   t.dispose();
   return values;
 }
 
 /** All weights of a model, trainable and not, in model.weights order. */
-export function readWeights(model: tf.LayersModel): Float32Array[] {
-  return model.weights.map((w) => copyOf(w.read()));
+export function readWeights(model: tf.LayersModel): Promise<Float32Array[]> {
+  return Promise.all(model.weights.map((w) => copyOf(w.read())));
 }
 
-/** A copy, since the cpu backend's dataSync hands out the tensor's own storage. */
-function copyOf(t: tf.Tensor): Float32Array {
-  return Float32Array.from(t.dataSync());
+/** A copy, since the cpu backend hands out the tensor's own storage; read asynchronously, as webgpu requires. */
+async function copyOf(t: tf.Tensor): Promise<Float32Array> {
+  return Float32Array.from(await t.data());
 }
 
 export function writeWeights(weights: tf.LayerVariable[], values: Float32Array[]): void {

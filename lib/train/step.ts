@@ -3,16 +3,20 @@ import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BackendChoice } from '../backend/choose';
+import { DeviceBatch, disposeBatch, isDeviceBatch, toDevice } from '../data/device';
 import { Batch, PIXELS } from '../data/mnist';
+import { seedDropout } from '../model/layers';
 import { Rng } from '../util/rng';
-import { readWeights, Shard, shardGradients, ShardResult, writeWeights } from './shard';
+import { StepOutcome } from './metrics';
+import { lossAndGradients, readWeights, Shard, shardGradients, ShardResult, writeWeights } from './shard';
 import type { Recipe } from './recipe';
 import type { StepRequest, WorkerInit } from './worker';
 
 /** Worker threads worth starting for `shards` shards: one thread per shard, at most one per core, the main thread
- *  being one of them. More threads than cores only slow each other down. */
-export function defaultWorkers(shards: number): number {
-  return Math.min(shards, availableParallelism()) - 1;
+ *  being one of them. More threads than cores only slow each other down. On webgpu the shards share the one GPU, so
+ *  they run one after another on the main thread. */
+export function defaultWorkers(shards: number, backend = tf.getBackend()): number {
+  return backend === 'webgpu' ? 0 : Math.min(shards, availableParallelism()) - 1;
 }
 
 /** One training step = one batch split into shards, their gradients averaged (weighted by shard size), then SGD with
@@ -50,22 +54,49 @@ export class Trainer {
     return this.helpers.length + 1;
   }
 
-  /** Trains on one batch; `seed` draws the dropout masks. Returns the batch's mean loss and its correct predictions. */
-  async step(batch: Batch, seed: number): Promise<{ loss: number; correct: number }> {
+  /** Trains on one batch; `seed` draws the dropout masks. Returns the batch's mean loss and its correct predictions:
+   *  with one shard as scalars on the backend, not read back (nor are the gradients, applied where they were
+   *  computed); with more, as numbers. A batch already on the backend (DeviceSplit) takes a single shard only. */
+  async step(batch: Batch | DeviceBatch, seed: number): Promise<StepOutcome> {
+    if (this.shards === 1) {
+      const onDevice = isDeviceBatch(batch) ? batch : toDevice(batch);
+      try {
+        return this.stepOnDevice(onDevice, seed);
+      } finally {
+        if (onDevice !== batch) disposeBatch(onDevice);
+      }
+    }
+    if (isDeviceBatch(batch)) throw new Error('Trainer: a batch on the backend cannot be split into shards');
+    return this.stepInShards(batch, seed);
+  }
+
+  /** One shard, the whole batch: forward, backward and SGD on the backend, nothing read back. */
+  private stepOnDevice({ x, y, size }: DeviceBatch, seed: number): StepOutcome {
+    seedDropout(this.model, new Rng(seed).seed()); // the seed split() gives a single shard
+    const variables = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { loss, correct } = tf.tidy(() => {
+      const result = lossAndGradients(this.model, x, y, variables);
+      this.optimizer.applyGradients(variables.map((v, i) => ({ name: v.name, tensor: result.grads[i] })));
+      return { loss: result.loss, correct: result.correct };
+    });
+    return { loss, correct, size };
+  }
+
+  private async stepInShards(batch: Batch, seed: number): Promise<StepOutcome> {
     const shards = split(batch, this.shards, seed);
     // Workers get the current weights; local shards after the first start again from the running statistics as they
-    // were. A single shard needs neither.
-    const weights = shards.length > 1 ? readWeights(this.model) : [];
+    // were. A batch smaller than the shard count may leave a single shard, which needs neither.
+    const weights = shards.length > 1 ? await readWeights(this.model) : [];
     const initialState = weights.slice(this.model.trainableWeights.length);
     const results: ShardResult[] = new Array(shards.length);
     const remote = this.helpers.map(async (helper, i) => {
       if (shards[i + 1]) results[i + 1] = await helper.run({ weights, shard: shards[i + 1] });
     });
-    shards.forEach((shard, k) => {
-      if (k > 0 && k <= this.helpers.length) return;
+    for (const [k, shard] of shards.entries()) {
+      if (k > 0 && k <= this.helpers.length) continue;
       if (k > 0) writeWeights(this.model.nonTrainableWeights, initialState);
-      results[k] = shardGradients(this.model, shard);
-    });
+      results[k] = await shardGradients(this.model, shard);
+    }
     await Promise.all(remote);
 
     const share = results.map((r) => r.size / batch.size);
@@ -80,6 +111,7 @@ export class Trainer {
     return {
       loss: results.reduce((sum, r, i) => sum + r.loss * share[i], 0),
       correct: results.reduce((sum, r) => sum + r.correct, 0),
+      size: batch.size,
     };
   }
 

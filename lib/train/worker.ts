@@ -22,10 +22,10 @@ async function main(): Promise<void> {
   await initBackend(backend);
   registerLayers();
   const model = await tf.models.modelFromJSON(topology as tf.io.ModelJSON['modelTopology'] as tf.serialization.ConfigDict);
-  port.on('message', (request: StepRequest) => {
+  port.on('message', async (request: StepRequest) => {
     try {
       writeWeights(model.weights, request.weights);
-      const result = shardGradients(model, request.shard);
+      const result = await shardGradients(model, request.shard);
       port.postMessage({ result }, [...result.grads, ...result.state].map((a) => a.buffer as ArrayBuffer));
     } catch (e) {
       port.postMessage({ error: String((e as Error).message ?? e) });

@@ -46,7 +46,7 @@ export function showHistoryTable(history: History): void {
 
 /** The confusion matrix of the test set, and the misclassified digits with predicted and true labels. */
 export async function showMistakes(model: tf.LayersModel, test: MnistSplit, count = 30): Promise<number> {
-  const predicted = predictLabels(model, test);
+  const predicted = await predictLabels(model, test);
   await showFigure(confusionHeatmap(confusionMatrix(test.labels, predicted)));
   const wrong = misclassified(test.labels, predicted);
   const shown = wrong.slice(0, count);

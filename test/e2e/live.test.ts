@@ -54,11 +54,11 @@ test('the notebook resumes with MNIST_RESUME=1 to the history of a run never sto
   assert.equal(tf.memory().numTensors, tensors, 'as many tensors as before the runs');
 });
 
-test('repeated evaluation leaks no tensors', () => {
+test('repeated evaluation leaks no tensors', async () => {
   const model = buildNet({ seed: 1 });
-  evaluate(model, data.test);
+  await evaluate(model, data.test);
   const tensors = tf.memory().numTensors;
-  for (let i = 0; i < 3; i++) evaluate(model, data.test);
+  for (let i = 0; i < 3; i++) await evaluate(model, data.test);
   assert.equal(tf.memory().numTensors, tensors);
   model.dispose();
 });

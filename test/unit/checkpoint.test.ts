@@ -102,7 +102,7 @@ const DAMAGE: [string, (cp: Record<string, any>) => void, RegExp][] = [
   ['a missing learning rate', (cp) => delete cp.settings.lr, /settings\.lr: missing$/],
   ['no shards', (cp) => (cp.settings.shards = 0), /settings\.shards: expected a positive integer, got '0'$/],
   ['a setting of the wrong type', (cp) => (cp.settings.seed = '1'), /settings\.seed: "1" is not a number$/],
-  ['an unknown backend', (cp) => (cp.settings.backend = 'gpu'), /settings\.backend: unknown backend 'gpu' \(expected one of auto, tensorflow, wasm, cpu\)$/],
+  ['an unknown backend', (cp) => (cp.settings.backend = 'gpu'), /settings\.backend: unknown backend 'gpu' \(expected one of auto, tensorflow, webgpu, wasm, cpu\)$/],
   ['a history of strings', (cp) => (cp.history = ['x']), /history\[0\]: "x", expected an epoch's numbers$/],
   ['a history row without a number', (cp) => delete cp.history[0].testAcc, /history\[0\]\.testAcc: missing, expected a finite number$/],
   ['history epochs out of order', (cp) => (cp.history[0].epoch = 2), /history\[0\]\.epoch: 2, expected 1$/],

@@ -9,6 +9,7 @@ import { buildNet } from '../../lib/model/net';
 import { Rng } from '../../lib/util/rng';
 import { nllLoss, readWeights } from '../../lib/train/shard';
 import { defaultSettings } from '../../lib/run/settings';
+import { readOutcomes } from '../../lib/train/metrics';
 import { disposeMomentum, Trainer } from '../../lib/train/step';
 
 const STEPS = 3;
@@ -26,9 +27,10 @@ after(() => assert.equal(tf.memory().numTensors, 0, 'every test disposed its ten
 async function runSteps({ shards, workers }: { shards: number; workers: number }, steps = pool) {
   const model = buildNet({ seed: 5 });
   const trainer = await Trainer.create(model, { ...recipe, shards }, workers);
-  const losses: number[] = [];
-  for (const [i, b] of steps.entries()) losses.push((await trainer.step(b, 100 + i)).loss);
-  const weights = readWeights(model);
+  const outcomes = [];
+  for (const [i, b] of steps.entries()) outcomes.push(await trainer.step(b, 100 + i));
+  const losses = (await readOutcomes(outcomes)).map((m) => m.loss);
+  const weights = await readWeights(model);
   await trainer.dispose();
   model.dispose();
   return { losses, weights };
@@ -64,7 +66,7 @@ test('one shard is plain SGD with momentum: the same as the optimizer minimising
       optimizer.minimize(() => nllLoss(model.apply(x, { training: true }) as tf.Tensor2D, y));
     });
   }
-  assertClose(ours.weights, readWeights(model), 'Trainer vs optimizer.minimize');
+  assertClose(ours.weights, await readWeights(model), 'Trainer vs optimizer.minimize');
   disposeMomentum(optimizer);
   model.dispose();
 });
