@@ -32,14 +32,21 @@ export async function trainLive(model: tf.LayersModel, data: Mnist, config: Note
     const given = { epochs, batchSize, lr, lrStep, lrGamma, momentum, seed, trainSamples, testSamples, dataDir: undefined, backend, ...(threads ? { threads } : {}) };
     const plan = planRun(dir, given, given, config.resume, NAMES);
     const settings = { ...plan.settings, threads: plan.settings.threads ?? defaultThreads(backend) };
-    return await trainCheckpointed(model, data, dir, settings, plan.checkpoint, liveHooks(plan.checkpoint?.history ?? []));
+    const view = liveHooks(plan.checkpoint?.history ?? []);
+    try {
+      const history = await trainCheckpointed(model, data, dir, settings, plan.checkpoint, view);
+      view.finished();
+      return history;
+    } finally {
+      await view.settled();
+    }
   } finally {
     lock.release();
   }
 }
 
 /** The notebook's view of training; a resumed run starts with the epochs its checkpoint holds. */
-function liveHooks(done: History): Pick<TrainOptions, 'onBatch' | 'onEpoch'> {
+function liveHooks(done: History): Pick<TrainOptions, 'onBatch' | 'onEpoch'> & { finished(): void; settled(): Promise<void> } {
   const progress = new LiveDisplay();
   const curves = new LiveDisplay();
   const lines = done.map(formatEpoch);
@@ -60,6 +67,11 @@ function liveHooks(done: History): Pick<TrainOptions, 'onBatch' | 'onEpoch'> {
       progress.text(lines.join('\n'));
       history.push(s);
       curves.figure(learningCurves(history));
+    },
+    // The run's final curves are the next section's chart: the live one makes way for it rather than repeat it.
+    finished: () => curves.text('(the learning curves are drawn below, under "Learning curves")'),
+    settled: async () => {
+      await Promise.all([progress.settled(), curves.settled()]);
     },
   };
 }

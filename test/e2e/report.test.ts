@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../lib/util/paths';
@@ -23,7 +23,8 @@ test('npm start writes a self-contained report whose charts draw offline in Chro
   assert.ok(existsSync(html));
   assert.deepEqual(readdirSync(images).sort(), ['learning_curve.png', 'output.png']);
   const source = readFileSync(html, 'utf8');
-  assert.equal(source.split('* plotly.js v').length - 1, 1, 'plotly.js embedded exactly once');
+  assert.equal(source.split('* plotly.js (cartesian - minified) v').length - 1, 1, 'plotly.js embedded exactly once, minified');
+  assert.ok(statSync(html).size < 5e6, `the report is ${statSync(html).size} bytes`);
 
   const browser = await launch();
   try {
