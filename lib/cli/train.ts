@@ -3,7 +3,7 @@ import { nonNegativeInt, parseOptions, positiveInt, positiveNumber, text } from 
 import { backendFromEnv, BackendChoice, describeBackend, initBackend, parseBackendChoice } from '../backend/choose';
 import { RunSettings } from '../run/checkpoint';
 import { loadMnist } from '../data/mnist';
-import { StopOnSignal } from '../run/interrupt';
+import { StopOnSignal, stoppable } from '../run/interrupt';
 import { lockRunDir } from '../run/lock';
 import { buildNet } from '../model/net';
 import { TerminalProgress } from '../views/progress';
@@ -58,16 +58,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     const progress = new TerminalProgress();
     const stop = new StopOnSignal();
     try {
-      const history = await trainCheckpointed(model, data, out, settings, plan.checkpoint, {
-        onBatch(p) {
-          progress.onBatch(p);
-          stop.check(`at epoch ${p.epoch}, batch ${p.batch} of ${p.batches}`);
-        },
-        onEpoch(s) {
-          progress.onEpoch(s);
-          if (s.epoch < settings.epochs) stop.check(`after epoch ${s.epoch}`);
-        },
-      });
+      const history = await trainCheckpointed(model, data, out, settings, plan.checkpoint, stoppable(progress, stop, settings.epochs));
       await saveRun(out, model, { backend: report, options: settings, history });
       console.log(`saved model and history to ${outArg}`);
     } catch (e) {

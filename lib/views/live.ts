@@ -11,6 +11,8 @@ import { formatEpoch } from './progress';
 import { planRun, SettingNames, trainCheckpointed } from '../run/plan';
 import { BatchProgress, History, TrainOptions } from '../train/loop';
 import { defaultThreads } from '../train/step';
+import { StopOnSignal, stoppable } from '../run/interrupt';
+import { cellError, resumesInterrupted } from './cellInterrupt';
 
 const PROGRESS_EVERY_MS = 250;
 
@@ -22,25 +24,31 @@ const NAMES: SettingNames = {
 };
 
 /** Trains as `mnist20k train` does, with a checkpoint in `config.out` after every epoch (MNIST_RESUME=1 continues
- *  it), drawing a progress line (rate, ETA) and a learning-curve chart that grows as each epoch ends. */
+ *  it), drawing a progress line (rate, ETA) and a learning-curve chart that grows as each epoch ends. Jupyter's
+ *  Interrupt stops training after the current batch and ends the cell with one line; run again, the cell continues
+ *  from the checkpoint. */
 export async function trainLive(model: tf.LayersModel, data: Mnist, config: NotebookConfig): Promise<History> {
   const dir = resolve(ROOT, config.out);
   const lock = lockRunDir(dir, 'MNIST_OUT');
+  const stop = new StopOnSignal('kernel');
   try {
     const backend = tf.getBackend() as BackendChoice;
     const { epochs, batchSize, lr, lrStep, lrGamma, momentum, seed, trainSamples, testSamples, threads } = config;
     const given = { epochs, batchSize, lr, lrStep, lrGamma, momentum, seed, trainSamples, testSamples, dataDir: undefined, backend, ...(threads ? { threads } : {}) };
-    const plan = planRun(dir, given, given, config.resume, NAMES);
+    const plan = planRun(dir, given, given, resumesInterrupted(dir) || config.resume, NAMES);
     const settings = { ...plan.settings, threads: plan.settings.threads ?? defaultThreads(backend) };
     const view = liveHooks(plan.checkpoint?.history ?? []);
     try {
-      const history = await trainCheckpointed(model, data, dir, settings, plan.checkpoint, view);
+      const history = await trainCheckpointed(model, data, dir, settings, plan.checkpoint, stoppable(view, stop, settings.epochs));
       view.finished();
       return history;
     } finally {
       await view.settled();
     }
+  } catch (e) {
+    throw cellError(e, dir, config.out);
   } finally {
+    stop.dispose();
     lock.release();
   }
 }

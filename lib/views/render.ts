@@ -46,7 +46,10 @@ export async function closeRenderer(): Promise<void> {
 
 async function openPage(executablePath: string): Promise<{ browser: Browser; page: Page }> {
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+  // Playwright's own signal handlers would close the browser and exit the process on SIGINT: in the notebook's kernel
+  // that is Jupyter's Interrupt, which must only stop training (lib/run/interrupt.ts). The browser runs in its own
+  // process group, so the signal Jupyter sends the kernel's group does not reach it either.
+  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
   const p = await browser.newPage();
   await p.setContent('<html><body></body></html>');
   await p.addScriptTag({ content: plotlyBundle() });
