@@ -1,8 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { notebookSettings } from '../run/settings';
 import { ROOT } from '../util/paths';
+import { numberCodeCells, printedBy } from './executedNotebook';
+import { watchRun } from './watchRun';
 
 /** `npm start`: executes the notebook headless through Jupyter with the project's own tslab kernel, and writes
  *  reports/S6_net1.ts.ipynb (executed) and reports/S6_net1.html; the run refreshes images/. */
@@ -13,16 +15,25 @@ const INSTALL_HINT =
   'Jupyter is missing: install it (Debian/Ubuntu: sudo apt-get install -y jupyter-notebook jupyter-nbconvert python3-nbconvert; ' +
   'elsewhere: pip install notebook nbconvert), or set JUPYTER to its jupyter command';
 
-export function main(): number {
+export async function main(): Promise<number> {
   try {
-    notebookSettings(process.env); // a bad MNIST_* variable fails here, in one line, before Jupyter starts
+    const { settings } = notebookSettings(process.env); // a bad MNIST_* variable fails here, in one line, before Jupyter starts
     const jupyter = findJupyter();
     const env = { ...process.env, JUPYTER_PATH: registerKernel() };
     const work = mkdtempSync(join(ROOT, 'reports.tmp-'));
+    const executed = join(work, 'S6_net1.ts.ipynb');
     try {
-      nbconvert(jupyter, env, ['--to', 'notebook', '--execute', '--ExecutePreprocessor.timeout=-1',
-        '--ExecutePreprocessor.kernel_name=tslab', '--output-dir', work, '--output', 'S6_net1.ts.ipynb', NOTEBOOK]);
-      nbconvert(jupyter, env, ['--to', 'html', '--output-dir', work, '--output', 'S6_net1', join(work, 'S6_net1.ts.ipynb')]);
+      console.log(`running ${relative(ROOT, NOTEBOOK)} in Jupyter: ${settings.epochs} epoch${settings.epochs > 1 ? 's' : ''} into ${settings.out}, a line as each ends`);
+      const watch = watchRun(resolve(ROOT, settings.out));
+      try {
+        await nbconvert(jupyter, env, ['--to', 'notebook', '--execute', '--ExecutePreprocessor.timeout=-1',
+          '--ExecutePreprocessor.kernel_name=tslab', '--output-dir', work, '--output', 'S6_net1.ts.ipynb', NOTEBOOK]);
+      } finally {
+        watch.stop();
+      }
+      numberCodeCells(executed);
+      await nbconvert(jupyter, env, ['--to', 'html', '--output-dir', work, '--output', 'S6_net1', executed]);
+      console.log(`\n${printedBy(executed, 'headline(') ?? '(the notebook printed no headline)'}`);
       mkdirSync(REPORTS, { recursive: true });
       for (const f of ['S6_net1.ts.ipynb', 'S6_net1.html']) renameSync(join(work, f), join(REPORTS, f));
     } finally {
@@ -60,9 +71,13 @@ export function findJupyter(): string {
   return found;
 }
 
-function nbconvert(jupyter: string, env: NodeJS.ProcessEnv, args: string[]): void {
-  const r = spawnSync(jupyter, ['nbconvert', ...args], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.status !== 0) throw new Error(`jupyter nbconvert ${args[1]} failed (exit ${r.status ?? r.signal})`);
+/** Runs `jupyter nbconvert`, its log on stderr; nbconvert writes nothing else to the terminal. */
+function nbconvert(jupyter: string, env: NodeJS.ProcessEnv, args: string[]): Promise<void> {
+  const child = spawn(jupyter, ['nbconvert', ...args], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`jupyter nbconvert ${args[1]} failed (exit ${code ?? signal})`))));
+  });
 }
 
 /** `npm run notebook`: Jupyter Notebook on the notebook, with the project's kernel. */
@@ -77,4 +92,7 @@ export function serve(): number {
   }
 }
 
-if (require.main === module) process.exitCode = process.argv[2] === 'serve' ? serve() : main();
+if (require.main === module) {
+  if (process.argv[2] === 'serve') process.exitCode = serve();
+  else void main().then((code) => (process.exitCode = code));
+}

@@ -4,35 +4,75 @@ import { constants } from 'node:os';
 export class Interrupted extends Error {
   readonly exitCode: number;
 
-  constructor(signal: NodeJS.Signals, where: string) {
+  /** `where` says where training stood, e.g. "at epoch 2, batch 7 of 469". */
+  constructor(signal: NodeJS.Signals, readonly where: string) {
     super(`interrupted by ${signal} ${where}`);
     this.exitCode = 128 + constants.signals[signal];
   }
 }
 
-/** Ctrl-C (SIGINT) or SIGTERM while training: the first asks the loop to stop where check() is next called (after the
- *  current batch); a second ends the process at once. */
+/** Where the signals come from. `terminal`: Ctrl-C (SIGINT) or SIGTERM; a second one ends the process at once.
+ *  `kernel`: Jupyter's Interrupt, which is SIGINT for tslab's kernel spec (Jupyter's shutdown is left alone). The
+ *  kernel's own SIGINT listener would end the cell at once and leave training running behind it, holding the run's
+ *  folder, so while training runs the first Interrupt is kept from it; a second one is handed to it after all. */
+export type SignalSource = 'terminal' | 'kernel';
+
+const SIGNALS: Record<SignalSource, NodeJS.Signals[]> = { terminal: ['SIGINT', 'SIGTERM'], kernel: ['SIGINT'] };
+const NOTICE: Record<SignalSource, (signal: NodeJS.Signals) => string> = {
+  terminal: (signal) => `\n${signal}: stopping after this batch (press Ctrl-C again to quit at once)`,
+  kernel: () => 'Interrupt: stopping after this batch (interrupt again to end the cell at once)',
+};
+
+/** A stop request by signal, for a training loop that calls check() after every batch. */
 export class StopOnSignal {
   private received?: NodeJS.Signals;
+  /** The kernel's SIGINT listeners, set aside while this one listens (kernel source only). */
+  private displaced: ((signal: NodeJS.Signals) => void)[] = [];
+  private starting?: NodeJS.Immediate;
 
-  constructor(private readonly log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {
-    process.on('SIGINT', this.onSignal);
-    process.on('SIGTERM', this.onSignal);
+  constructor(
+    private readonly source: SignalSource = 'terminal',
+    private readonly log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  ) {
+    // tslab runs a cell's synchronous start under vm's breakOnSigint, which takes the SIGINT listeners off, puts the
+    // same ones back when that start returns, and leaves SIGINT's disposition at "exit" unless putting them back
+    // re-arms it: a listener swapped in meanwhile would end the kernel at the next Interrupt. So a kernel's
+    // listeners are swapped on the next turn of the event loop, when the cell awaits.
+    if (source === 'kernel') this.starting = setImmediate(() => this.listen());
+    else this.listen();
   }
 
-  /** Throws Interrupted if a signal came; `where` says where training stands, e.g. "at epoch 2, batch 7". */
+  /** Throws Interrupted if a signal came; `where` says where training stands, e.g. "at epoch 2, batch 7 of 469". */
   check(where: string): void {
     if (this.received) throw new Interrupted(this.received, where);
   }
 
+  /** Stops listening and gives the kernel back its listeners. A request already received still stops check(). */
   dispose(): void {
-    process.off('SIGINT', this.onSignal);
-    process.off('SIGTERM', this.onSignal);
+    clearImmediate(this.starting);
+    for (const l of this.displaced) process.on('SIGINT', l);
+    this.displaced = [];
+    for (const signal of SIGNALS[this.source]) process.off(signal, this.onSignal);
+  }
+
+  private listen(): void {
+    for (const signal of SIGNALS[this.source]) process.on(signal, this.onSignal);
+    if (this.source === 'kernel') {
+      this.displaced = process.listeners('SIGINT').filter((l) => l !== this.onSignal);
+      for (const l of this.displaced) process.off('SIGINT', l);
+    }
   }
 
   private readonly onSignal = (signal: NodeJS.Signals): void => {
-    if (this.received) process.exit(128 + constants.signals[signal]);
-    this.received = signal;
-    this.log(`\n${signal}: stopping after this batch (press Ctrl-C again to quit at once)`);
+    if (!this.received) {
+      this.received = signal;
+      this.log(NOTICE[this.source](signal));
+    } else if (this.source === 'terminal') {
+      process.exit(128 + constants.signals[signal]);
+    } else {
+      const kernel = this.displaced;
+      this.dispose();
+      for (const l of kernel) l(signal);
+    }
   };
 }

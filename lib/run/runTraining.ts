@@ -8,7 +8,7 @@ import { BatchProgress, EpochStats, History, train } from '../train/loop';
 import { checkBatchFits } from '../train/memory';
 import { defaultWorkers } from '../train/step';
 import { Checkpoint, CHECKPOINT_FILE, CorruptCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint';
-import { StopOnSignal } from './interrupt';
+import { SignalSource, StopOnSignal } from './interrupt';
 import { lockRunDir } from './lock';
 import { planRun } from './plan';
 import { saveRun } from './record';
@@ -16,12 +16,14 @@ import { Configured, RunSettings, runSettings, Settings } from './settings';
 
 /** How training is shown: the terminal's progress bar, the notebook's live output. */
 export interface TrainingView {
+  /** Where a stop request comes from: Ctrl-C in a terminal, Jupyter's Interrupt in a kernel. */
+  readonly signals: SignalSource;
   /** Training is about to start (or go on from `history`, a resumed run's finished epochs). */
   start(run: { settings: RunSettings; threads: number; report: BackendReport; data: Mnist; history: History }): void;
   onBatch(progress: BatchProgress): void;
   onEpoch(stats: EpochStats): void;
-  /** Training ended, finished or not. */
-  close(): void;
+  /** Training ended, `finished` or not; awaited (a notebook's last updates may still be on their way). */
+  close(finished: boolean): void | Promise<void>;
 }
 
 /** What a finished run gives back; the caller disposes the model. */
@@ -85,10 +87,11 @@ async function trainCheckpointed(
   report: BackendReport, view: TrainingView,
 ): Promise<History> {
   let saved = from?.epoch ?? 0;
-  const stop = new StopOnSignal();
+  let finished = false;
+  const stop = new StopOnSignal(view.signals);
   view.start({ settings, threads: defaultWorkers(settings.shards) + 1, report, data, history: from?.history ?? [] });
   try {
-    return await train(model, data, settings, {
+    const history = await train(model, data, settings, {
       start: start(model, dir, from),
       async onCheckpoint(state, optimizer) {
         await saveCheckpoint(dir, model, optimizer, settings, state);
@@ -103,13 +106,15 @@ async function trainCheckpointed(
         if (s.epoch < settings.epochs) stop.check(`after epoch ${s.epoch}`);
       },
     });
+    finished = true;
+    return history;
   } catch (e) {
     if (e instanceof CorruptCheckpoint) throw e; // going back to it would fail again: no resume command
     const where = saved ? `the last good checkpoint (epoch ${saved} of ${settings.epochs}) is in ${dir}` : 'no epoch finished, so no checkpoint';
     throw new RunStopped(e as Error, saved, where);
   } finally {
     stop.dispose();
-    view.close();
+    await view.close(finished);
   }
 }
 

@@ -2,12 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { Figure } from './plots';
 import { plotlyBundle, renderPng } from './render';
 
-/** A Jupyter display_data bundle: one entry per MIME type; the viewer shows the richest it can. */
-type Bundle = Record<string, string>;
+/** A Jupyter display_data bundle: one entry per MIME type, the viewer shows the richest it can. Values are strings,
+ *  base64 for images, or JSON for JSON types such as plotly's. */
+type Bundle = Record<string, unknown>;
 type WriteDisplayData = (message: { data: Bundle; metadata: object; transient: { display_id?: string } }, update: boolean) => void;
 
-/** tslab's public `display` sends one MIME type per output; a chart needs two (interactive HTML and a PNG for viewers
- *  that run no JavaScript), so we send the bundle through the kernel's own writer. */
+/** plotly's own MIME type, a figure's `{data, layout}`: JupyterLab with plotly's extension and VS Code draw it natively. */
+const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
+
+/** tslab's public `display` sends one MIME type per output; a chart needs several, so we send the bundle through the
+ *  kernel's own writer (display_data, or update_display_data for an output named by its transient display_id). */
 function write(data: Bundle, displayId?: string, update = false): void {
   const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: WriteDisplayData | null };
   if (!jupyter.lastWriteDisplayData) throw new Error('display: not running inside the tslab kernel');
@@ -39,10 +43,23 @@ export function figureHtml(figure: Figure, fallbackPng?: Buffer): string {
 })();</script>`;
 }
 
-/** Shows a chart: interactive where JavaScript runs, a PNG where it does not. Returns the PNG, if Chromium made one. */
-export async function showFigure(figure: Figure): Promise<Buffer | undefined> {
+/** A chart for every viewer: plotly's MIME type where the front end draws it natively, interactive HTML where
+ *  JavaScript runs (Jupyter Notebook, the HTML report), a PNG where it does not (GitHub), and the PNG itself. */
+async function chartBundle(figure: Figure): Promise<{ bundle: Bundle; png?: Buffer }> {
   const png = await renderPng(figure);
-  write({ 'text/html': figureHtml(figure, png), ...(png ? { 'image/png': png.toString('base64') } : {}), 'text/plain': 'chart' });
+  const bundle = {
+    [PLOTLY_MIME]: figure,
+    'text/html': figureHtml(figure, png),
+    ...(png ? { 'image/png': png.toString('base64') } : {}),
+    'text/plain': 'chart',
+  };
+  return { bundle, png };
+}
+
+/** Shows a chart (see chartBundle). Returns the PNG, if Chromium made one. */
+export async function showFigure(figure: Figure): Promise<Buffer | undefined> {
+  const { bundle, png } = await chartBundle(figure);
+  write(bundle);
   return png;
 }
 
@@ -50,22 +67,32 @@ export function showHtml(html: string, text = ''): void {
   write({ 'text/html': html, 'text/plain': text });
 }
 
-/** One output that later calls overwrite: a progress line, or a chart that grows as epochs finish. */
+/** One output that later calls overwrite: a progress line, or a chart that grows as epochs finish. Updates go out in
+ *  the order they are asked for, a chart once its PNG is drawn. */
 export class LiveDisplay {
   private readonly id = randomBytes(8).toString('hex');
   private shown = false;
+  private sending: Promise<void> = Promise.resolve();
 
   text(s: string): void {
-    this.send({ 'text/plain': s });
+    this.send(async () => ({ 'text/plain': s }));
   }
 
   figure(f: Figure): void {
-    this.send({ 'text/html': figureHtml(f), 'text/plain': 'chart' });
+    this.send(async () => (await chartBundle(f)).bundle);
   }
 
-  private send(data: Bundle): void {
-    write(data, this.id, this.shown);
-    this.shown = true;
+  /** Resolves when every update asked for so far is out; rejects if one failed (no PNG could be drawn). */
+  settled(): Promise<void> {
+    return this.sending;
+  }
+
+  private send(bundle: () => Promise<Bundle>): void {
+    this.sending = this.sending.then(async () => {
+      write(await bundle(), this.id, this.shown);
+      this.shown = true;
+    });
+    this.sending.catch(() => undefined); // a failure is reported by settled(), not as an unhandled rejection
   }
 }
 

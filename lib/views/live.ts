@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
+import { resolve } from 'node:path';
 import { Mnist } from '../data/mnist';
 import { NetSpec } from '../model/spec';
 import { runTraining, RunStopped, TrainedRun, TrainingView } from '../run/runTraining';
 import { Configured, describeSettings } from '../run/settings';
 import { BatchProgress, EpochStats, History } from '../train/loop';
 import { ROOT } from '../util/paths';
+import { cellError, resumesInterrupted } from './cellInterrupt';
 import { LiveDisplay } from './display';
 import { learningCurves } from './plots';
 import { formatEpoch } from './progress';
@@ -16,18 +18,24 @@ const PROGRESS_EVERY_MS = 250;
  *  chart that grows as each epoch ends. (Positional arguments: tslab's rewriting of top-level names misses
  *  shorthand properties, so a cell's `{ data, model }` would not find them.) */
 export async function trainLive(config: Configured, data: Mnist, model: tf.LayersModel, spec: NetSpec): Promise<TrainedRun> {
+  const { out } = config.settings;
+  const dir = resolve(ROOT, out);
+  // After an Interrupt, running the cell again goes on from the checkpoint (README: Interrupt).
+  const settings = { ...config.settings, resume: config.settings.resume || resumesInterrupted(dir) };
   try {
-    const run = await runTraining(config, new NotebookProgress(), ROOT, { data, model, spec });
-    console.log(`saved model.json, weights.bin and history.json to ${config.settings.out}`);
+    const run = await runTraining({ ...config, settings }, new NotebookProgress(), ROOT, { data, model, spec });
+    console.log(`saved model.json, weights.bin and history.json to ${out}`);
     return run;
   } catch (e) {
-    if (!(e instanceof RunStopped) || !e.checkpointEpoch) throw e;
+    const stopped = cellError(e, dir, out);
+    if (stopped !== e || !(e instanceof RunStopped) || !e.checkpointEpoch) throw stopped;
     throw new Error(`${e.message}; set ${config.name('resume')}=1 to continue it`);
   }
 }
 
 /** Epoch lines under a progress line, and the learning curves; a resumed run starts with its checkpoint's epochs. */
 class NotebookProgress implements TrainingView {
+  readonly signals = 'kernel';
   private readonly progress = new LiveDisplay();
   private readonly curves = new LiveDisplay();
   private lines: string[] = [];
@@ -57,7 +65,11 @@ class NotebookProgress implements TrainingView {
     this.curves.figure(learningCurves(this.history));
   }
 
-  close(): void {}
+  async close(finished: boolean): Promise<void> {
+    // The run's final curves are the next section's chart: the live one makes way for it rather than repeat it.
+    if (finished) this.curves.text('(the learning curves are drawn below, under "Learning curves")');
+    await Promise.all([this.progress.settled(), this.curves.settled()]);
+  }
 }
 
 function progressLine(p: BatchProgress, seconds: number): string {

@@ -7,6 +7,7 @@ import { BatchProgress, EpochStats } from '../train/loop';
 /** The terminal's view of training: what runs, then a bar per epoch with rate and ETA, then one line per finished
  *  epoch. */
 export class TerminalProgress implements TrainingView {
+  readonly signals = 'terminal';
   private bar: SingleBar | undefined;
   private epochStart = 0;
 

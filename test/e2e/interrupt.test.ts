@@ -37,3 +37,26 @@ test('an interruption exits as a shell reports the signal', () => {
   assert.equal(new Interrupted('SIGTERM', 'after epoch 1').exitCode, 143);
   assert.equal(new Interrupted('SIGTERM', 'after epoch 1').message, 'interrupted by SIGTERM after epoch 1');
 });
+
+test('in a kernel, the first SIGINT is kept from the kernel\'s own listener and asks to stop; the second is handed to it', () => {
+  const script = `
+    const { StopOnSignal } = require(${JSON.stringify(join(LIB, 'interrupt'))});
+    const seen = [];
+    process.on('SIGINT', () => seen.push('kernel'));
+    const stop = new StopOnSignal('kernel', (line) => seen.push(line));
+    const steps = [
+      () => process.kill(process.pid, 'SIGINT'),
+      () => { try { stop.check('at epoch 1, batch 3 of 5'); } catch (e) { seen.push(e.message); } process.kill(process.pid, 'SIGINT'); },
+      () => process.kill(process.pid, 'SIGINT'),
+      () => { console.log(JSON.stringify(seen)); process.exit(0); },
+    ];
+    steps.forEach((step, i) => setTimeout(step, 50 * (i + 1)));`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), [
+    'Interrupt: stopping after this batch (interrupt again to end the cell at once)',
+    'interrupted by SIGINT at epoch 1, batch 3 of 5',
+    'kernel', // the second Interrupt: the kernel ends the cell at once
+    'kernel', // and it keeps its listener from then on
+  ]);
+});

@@ -1,4 +1,4 @@
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { buildNet } from '../../lib/model/net';
 import { defaultSpec } from '../../lib/model/spec';
 import { evaluate } from '../../lib/train/evaluate';
 import { History } from '../../lib/train/loop';
+import { closeRenderer } from '../../lib/views/render';
 
 let data: Mnist;
 const numbers = (h: History) => h.map(({ seconds, ...rest }) => rest);
@@ -33,6 +34,9 @@ before(async () => {
   // Outside the tslab kernel there is no page to draw on: the live displays write nowhere.
   (require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown }).lastWriteDisplayData = () => undefined;
 });
+
+// The live chart's PNGs are drawn in Chromium, which would keep this process alive.
+after(closeRenderer);
 
 test('the notebook resumes with MNIST_RESUME=1 to the history of a run never stopped, rotations and all, and leaks no tensors', async () => {
   const tensors = tf.memory().numTensors;

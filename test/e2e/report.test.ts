@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../lib/util/paths';
@@ -19,11 +19,16 @@ test('npm start writes a self-contained report whose charts draw offline in Chro
   const images = mkdtempSync(join(tmpdir(), 'mnist20k-images-'));
   const r = spawnSync('npm', ['start', '--silent'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...QUICK, MNIST_IMAGES_DIR: images, MNIST_OUT: mkdtempSync(join(tmpdir(), 'mnist20k-out-')) } });
   assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^epoch +1: train loss [\d.]+ acc [\d.]+% \| test loss [\d.]+ acc [\d.]+% \| [\d.]+ s \| 1\/2 epochs, about \d+ s left$/m);
+  assert.match(r.stdout, /^epoch +2: .* \| done$/m);
+  assert.match(r.stdout, /^best test accuracy: +[\d.]+% \(epoch \d of 2\)$/m, 'the headline numbers at the end');
   const html = join(ROOT, 'reports', 'S6_net1.html');
   assert.ok(existsSync(html));
   assert.deepEqual(readdirSync(images).sort(), ['learning_curve.png', 'output.png']);
   const source = readFileSync(html, 'utf8');
-  assert.equal(source.split('* plotly.js v').length - 1, 1, 'plotly.js embedded exactly once');
+  assert.equal(source.split('* plotly.js (cartesian - minified) v').length - 1, 1, 'plotly.js embedded exactly once, minified');
+  assert.ok(statSync(html).size < 5e6, `the report is ${statSync(html).size} bytes`);
+  executedNotebookIsComplete(join(ROOT, 'reports', 'S6_net1.ts.ipynb'));
 
   const browser = await launch();
   try {
@@ -44,3 +49,18 @@ test('npm start writes a self-contained report whose charts draw offline in Chro
     await browser.close();
   }
 });
+
+type Cell = { cell_type: string; source: string[]; execution_count: number | null; outputs?: { data?: Record<string, unknown> }[] };
+
+/** Every code cell numbered in order, and every chart in the three forms front ends draw: plotly's MIME type, HTML and
+ *  a PNG; the training cell's live chart made way for the learning-curves cell's. */
+function executedNotebookIsComplete(file: string): void {
+  const cells = (JSON.parse(readFileSync(file, 'utf8')) as { cells: Cell[] }).cells.filter((c) => c.cell_type === 'code');
+  assert.deepEqual(cells.map((c) => c.execution_count), cells.map((_, i) => i + 1));
+  const charts = cells.flatMap((c) => (c.outputs ?? []).map((o) => o.data ?? {}))
+    .filter((d) => 'application/vnd.plotly.v1+json' in d || /Plotly\.newPlot/.test(String(d['text/html'] ?? '')));
+  assert.equal(charts.length, 4, 'sample digits, learning curves, confusion matrix, misclassified digits');
+  for (const d of charts) assert.deepEqual(Object.keys(d).sort(), ['application/vnd.plotly.v1+json', 'image/png', 'text/html', 'text/plain']);
+  const training = cells.find((c) => c.source.join('').includes('trainLive('))!;
+  assert.match(JSON.stringify(training.outputs), /the learning curves are drawn below/);
+}
