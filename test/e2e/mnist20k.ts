@@ -15,7 +15,12 @@ export interface Result {
 
 /** Runs the CLI to its end. */
 export function mnist20k(...args: string[]): Result {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: ENV });
+  return mnist20kWith({}, ...args);
+}
+
+/** Runs the CLI to its end with `env` added to its environment. */
+export function mnist20kWith(env: NodeJS.ProcessEnv, ...args: string[]): Result {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...ENV, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
