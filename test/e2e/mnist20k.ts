@@ -18,7 +18,12 @@ const HUNG_AFTER_MS = 5 * 60_000;
 
 /** Runs the CLI to its end; one that hangs is killed, and its result says so. */
 export function mnist20k(...args: string[]): Result {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: ENV, timeout: HUNG_AFTER_MS });
+  return mnist20kWith({}, ...args);
+}
+
+/** Runs the CLI to its end with `env` added to its environment; one that hangs is killed, and its result says so. */
+export function mnist20kWith(env: NodeJS.ProcessEnv, ...args: string[]): Result {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...ENV, ...env }, timeout: HUNG_AFTER_MS });
   return { code: r.status, stdout: r.stdout, stderr: r.signal ? `${r.stderr}\n(hung: killed with ${r.signal})` : r.stderr };
 }
 

@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { numberCodeCells, printedBy } from '../../lib/cli/executedNotebook';
 import { watchRun } from '../../lib/cli/watchRun';
-import { CHECKPOINT_FILE } from '../../lib/run/checkpoint';
+import * as tf from '@tensorflow/tfjs';
+import { buildNet } from '../../lib/model/net';
+import { CHECKPOINT_FILE, saveCheckpoint } from '../../lib/run/checkpoint';
+import { defaultSettings, runSettings } from '../../lib/run/settings';
 import { EpochStats } from '../../lib/train/loop';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'mnist20k-nbrun-'));
@@ -31,20 +34,22 @@ test('an executed notebook gets its code cells numbered in order; empty and mark
   assert.equal(printedBy(file, 'nothing('), undefined);
 });
 
-test('npm start\'s progress: each epoch a new checkpoint adds, with the time left; an earlier run\'s checkpoint is not reported', () => {
+test('npm start\'s progress: each epoch a new checkpoint adds, with the time left; an earlier run\'s checkpoint is not reported', async () => {
   const dir = tmp();
   const file = join(dir, CHECKPOINT_FILE);
   const stats = (epoch: number): EpochStats => ({ epoch, trainLoss: 0.5, trainAcc: 90, testLoss: 0.25, testAcc: 95, seconds: 30 });
-  const checkpoint = (epochs: number) => JSON.stringify({
-    format: 'mnist20k-checkpoint/1', epoch: epochs, rngState: 1, history: Array.from({ length: epochs }, (_, i) => stats(i + 1)),
-    settings: { epochs: 4, batchSize: 128 }, weights: [], optimizer: [{}],
-  });
-  writeFileSync(file, checkpoint(4)); // a finished earlier run
+  await tf.setBackend('cpu');
+  const [model, optimizer] = [buildNet({ seed: 1 }), tf.train.momentum(0.01, 0.9)];
+  const settings = runSettings({ ...defaultSettings(), epochs: 4 }, 'cpu');
+  const checkpoint = (epochs: number) => saveCheckpoint(dir, model, optimizer, settings,
+    { epoch: epochs, rngState: 1, history: Array.from({ length: epochs }, (_, i) => stats(i + 1)) });
+  await checkpoint(4); // a finished earlier run
   utimesSync(file, new Date(0), new Date(0));
   const lines: string[] = [];
   const watch = watchRun(dir, (line) => lines.push(line));
-  writeFileSync(file, checkpoint(2));
+  await checkpoint(2);
   watch.stop();
+  model.dispose();
   assert.deepEqual(lines, [
     'epoch  1: train loss 0.5000 acc 90.00% | test loss 0.2500 acc 95.00% | 30.0 s | 1/4 epochs, about 2 min left',
     'epoch  2: train loss 0.5000 acc 90.00% | test loss 0.2500 acc 95.00% | 30.0 s | 2/4 epochs, about 60 s left',
