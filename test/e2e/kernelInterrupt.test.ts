@@ -57,7 +57,7 @@ test('Jupyter\'s Interrupt stops training after the batch; the kernel stays usab
 
     const again = await kernel.execute(cells[training]);
     assert.equal(again.status, 'ok', again.stderr);
-    const history = JSON.parse((await kernel.execute('console.log(JSON.stringify(history))')).stdout) as History;
+    const history = JSON.parse((await kernel.execute('console.log(JSON.stringify(run.history))')).stdout) as History;
     assert.deepEqual(history.map((s) => s.epoch), [1, 2, 3]);
     assert.deepEqual(history.slice(0, checkpoint.epoch), checkpoint.history, 'the epochs before the Interrupt were not trained again');
 
@@ -70,7 +70,7 @@ test('Jupyter\'s Interrupt stops training after the batch; the kernel stays usab
     await kernel.interrupt();
     assert.match((await waiting).stderr, /Interrupted asynchronously/);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    assert.equal((await kernel.execute('console.log(history.length)')).stdout, '3\n');
+    assert.equal((await kernel.execute('console.log(run.history.length)')).stdout, '3\n');
   } finally {
     await kernel.shutdown();
   }

@@ -59,7 +59,7 @@ function executedNotebookIsComplete(file: string): void {
   assert.deepEqual(cells.map((c) => c.execution_count), cells.map((_, i) => i + 1));
   const charts = cells.flatMap((c) => (c.outputs ?? []).map((o) => o.data ?? {}))
     .filter((d) => 'application/vnd.plotly.v1+json' in d || /Plotly\.newPlot/.test(String(d['text/html'] ?? '')));
-  assert.equal(charts.length, 4, 'sample digits, learning curves, confusion matrix, misclassified digits');
+  assert.equal(charts.length, 5, 'sample digits, learning curves, confusion matrix, misclassified digits, the runs compared');
   for (const d of charts) assert.deepEqual(Object.keys(d).sort(), ['application/vnd.plotly.v1+json', 'image/png', 'text/html', 'text/plain']);
   const training = cells.find((c) => c.source.join('').includes('trainLive('))!;
   assert.match(JSON.stringify(training.outputs), /the learning curves are drawn below/);

@@ -60,7 +60,7 @@ test('compare prints the committed runs side by side and writes their chart as H
   assert.match(r.stdout, /^models\/s6_net1-seed2 +99\.46 \(13\) +9 +99\.44 99\.41 99\.43 99\.41 99\.46 \(99\.41\) +31\.4 +wasm +lr-step=8 seed=2$/m);
   assert.equal(r.stdout.trim().split('\n').length, 6, 'header, four runs, the chart');
   const page = readFileSync(html, 'utf8');
-  assert.ok(page.includes('* plotly.js v') && page.includes('models/plain-recipe/seed2'), 'plotly.js and the runs in one page');
+  assert.ok(page.includes('* plotly.js (cartesian - minified) v') && page.includes('models/plain-recipe/seed2'), 'plotly.js and the runs in one page');
   const png = join(dir, 'runs.png');
   assert.equal(mnist20k('compare', 'models/s6_net1', '--out', png).code, 0);
   assert.deepEqual([...readFileSync(png).subarray(1, 4)], [...Buffer.from('PNG')], 'a PNG drawn in Chromium');
