@@ -3,6 +3,58 @@ import { BatchNorm2d } from './batchnorm';
 import { scaleChannelsOp } from '../backend/kernels/ops';
 import { Rng } from '../util/rng';
 
+interface Conv2dConfig {
+  filters: number;
+  kernelSize: number;
+  padding: 'same' | 'valid';
+  kernelInitializer?: ReturnType<typeof tf.initializers.zeros>;
+  inputShape?: tf.Shape;
+  name?: string;
+}
+
+/** PyTorch's Conv2d without bias, channels-last, stride 1. tfjs-layers' Conv2D runs tf.fused.conv2d, whose gradient
+ *  computes the input's gradient whether or not anyone uses it; tf.conv2d's only when asked. Nobody asks for the
+ *  first layer's, the images' — on wasm it cost a tenth of a training step. */
+export class Conv2d extends tf.layers.Layer {
+  static className = 'Conv2d';
+  readonly filters: number;
+  readonly kernelSize: number;
+  readonly padding: 'same' | 'valid';
+  private readonly initializer?: ReturnType<typeof tf.initializers.zeros>;
+  private kernel!: tf.LayerVariable;
+
+  constructor(config: Conv2dConfig) {
+    super(config);
+    this.filters = config.filters;
+    this.kernelSize = config.kernelSize;
+    this.padding = config.padding;
+    this.initializer = config.kernelInitializer;
+  }
+
+  build(inputShape: tf.Shape | tf.Shape[]): void {
+    const channels = (inputShape as number[]).at(-1)!;
+    const shape = [this.kernelSize, this.kernelSize, channels, this.filters];
+    this.kernel = this.addWeight('kernel', shape, 'float32', this.initializer ?? tf.initializers.glorotUniform({}));
+    this.built = true;
+  }
+
+  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const [n, h, w] = inputShape as number[];
+    const lost = this.padding === 'same' ? 0 : this.kernelSize - 1;
+    return [n, h - lost, w - lost, this.filters];
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    return tf.conv2d(x, this.kernel.read() as tf.Tensor4D, 1, this.padding);
+  }
+
+  getConfig(): tf.serialization.ConfigDict {
+    const { filters, kernelSize, padding } = this;
+    return { ...super.getConfig(), filters, kernelSize, padding };
+  }
+}
+
 interface Dropout2dConfig {
   rate: number;
   seed?: number;
@@ -62,6 +114,7 @@ export class LogSoftmax extends tf.layers.Layer {
 
 /** Makes saved models with these layers loadable by tf.loadLayersModel. Safe to call again (notebook reruns). */
 export function registerLayers(): void {
+  tf.serialization.registerClass(Conv2d);
   tf.serialization.registerClass(BatchNorm2d);
   tf.serialization.registerClass(Dropout2d);
   tf.serialization.registerClass(LogSoftmax);

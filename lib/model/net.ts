@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE_SHAPE } from '../data/mnist';
 import { BatchNorm2d } from './batchnorm';
-import { Dropout2d, LogSoftmax, registerLayers } from './layers';
+import { Conv2d, Dropout2d, LogSoftmax, registerLayers } from './layers';
 import { ConvBlock, defaultSpec, NetSpec, planSpec } from './spec';
 import { Rng } from '../util/rng';
 
@@ -47,12 +47,11 @@ export function buildNet({ spec = defaultSpec(), seed }: NetOptions = {}): tf.La
 
 function addConvBlock(model: tf.Sequential, block: ConvBlock, rate: number, first: object, rng?: Rng): void {
   const { conv, kernel, pad = 0, relu = true, batchNorm = true, dropout = true } = block;
-  model.add(tf.layers.conv2d({
+  model.add(new Conv2d({
     ...first,
     filters: conv,
     kernelSize: kernel,
     padding: pad ? 'same' : 'valid',
-    useBias: false,
     kernelInitializer: torchDefaultInit(rng),
   }));
   if (relu) model.add(tf.layers.reLU());

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { thousands, torchRows } from './summary';
+import { Conv2d } from './layers';
 
 /** What one output value of a layer sees of the image. */
 export interface FieldRow {
@@ -40,6 +41,8 @@ export function receptiveFields(model: tf.LayersModel): FieldRow[] {
 function windowOf(layer: tf.layers.Layer, size: number): { kernel: number; stride: number } | undefined {
   const config = layer.getConfig() as { kernelSize?: number[]; poolSize?: number[]; strides?: number[] };
   switch (layer.getClassName()) {
+    case 'Conv2d': // ours (layers.ts): stride 1
+      return { kernel: (layer as Conv2d).kernelSize, stride: 1 };
     case 'Conv2D':
       return { kernel: config.kernelSize![0], stride: config.strides![0] };
     case 'MaxPooling2D':

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
  *  PyTorch, which torchsummary does not show. */
 const TORCH_NAMES: Record<string, string> = {
   Conv2D: 'Conv2d',
+  Conv2d: 'Conv2d',
   ReLU: 'ReLU',
   BatchNorm2d: 'BatchNorm2d',
   Dropout2d: 'Dropout2d',

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { Dropout2d, LogSoftmax, registerLayers } from '../../lib/model/layers';
+import { Conv2d, Dropout2d, LogSoftmax, registerLayers } from '../../lib/model/layers';
 import { buildNet, loadModel, saveModel, trainableParams } from '../../lib/model/net';
 import { summary } from '../../lib/model/summary';
 import { ROOT } from '../../lib/util/paths';
@@ -38,6 +38,26 @@ test('Dropout2d drops whole channels in training and nothing at inference', () =
   }
   assert.ok(dropped > 0 && dropped < 24, `${dropped} of 24 channels dropped at rate 0.5`);
   assert.deepEqual((layer.apply(x, { training: false }) as tf.Tensor).arraySync(), x.arraySync());
+});
+
+test('Conv2d equals tfjs-layers\' Conv2D (same weights, same output), and a step skips the images\' gradient', () => {
+  const x = tf.randomNormal([2, 9, 9, 3], 0, 1, 'float32', 8);
+  for (const padding of ['same', 'valid'] as const) {
+    const ours = new Conv2d({ filters: 5, kernelSize: 3, padding, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) });
+    const theirs = tf.layers.conv2d({ filters: 5, kernelSize: 3, padding, useBias: false, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) });
+    const [a, b] = [ours.apply(x) as tf.Tensor, theirs.apply(x) as tf.Tensor];
+    assert.deepEqual(ours.computeOutputShape(x.shape), b.shape);
+    assert.deepEqual(a.arraySync(), b.arraySync());
+  }
+  // One training step's kernels: every conv layer's filter gradient, every input gradient but the first layer's.
+  const model = buildNet({ seed: 1 });
+  const convs = model.layers.filter((l) => l instanceof Conv2d).length;
+  const calls = (name: string, kernels: { name: string }[]) => kernels.filter((k) => k.name === name).length;
+  return tf.profile(() => tf.variableGrads(() => tf.mean(model.apply(tf.randomNormal([2, 28, 28, 1]), { training: true }) as tf.Tensor) as tf.Scalar))
+    .then((info) => {
+      assert.equal(calls('Conv2DBackpropFilter', info.kernels), convs);
+      assert.equal(calls('Conv2DBackpropInput', info.kernels), convs - 1);
+    });
 });
 
 test('the network ends in log-probabilities', () => {

@@ -17,9 +17,11 @@ import { avgPoolGradConfig } from './AvgPoolGrad';
 import { batchNorm2dInferenceConfig } from './BatchNorm2dInference';
 import { batchNorm2dTrainingConfig } from './BatchNorm2dTraining';
 import { batchNorm2dTrainingGradConfig } from './BatchNorm2dTrainingGrad';
+import { conv2DConfig } from './Conv2D';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput';
 import { batchNorm2dInferenceGradientConfig, reluGradientConfig, scaleChannelsGradientConfig } from './gradients';
+import { fusedConv2DConfig } from './FusedConv2D';
 import { identityConfig } from './Identity';
 import { maxPoolGradConfig } from './MaxPoolGrad';
 import { reluGradConfig } from './ReluGrad';
@@ -32,8 +34,10 @@ const KERNELS: tf.KernelConfig[] = [
   batchNorm2dInferenceConfig,
   batchNorm2dTrainingConfig,
   batchNorm2dTrainingGradConfig,
+  conv2DConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
+  fusedConv2DConfig,
   identityConfig,
   maxPoolGradConfig,
   reluGradConfig,
