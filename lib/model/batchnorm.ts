@@ -51,16 +51,12 @@ export class BatchNorm2d extends tf.layers.Layer {
         return tf.add(tf.mul(x, perChannel(scale)), perChannel(tf.sub(beta, tf.mul(mean, scale))));
       });
     }
-    const { y, mean, variance } = normaliseBatch(x, gamma, beta, this.epsilon);
     const n = x.size / x.shape[3];
-    tf.tidy(() => {
+    return normaliseBatch(x, gamma, beta, this.epsilon, (mean, variance) => {
       const m = this.momentum;
       this.runningMean.write(tf.add(tf.mul(this.runningMean.read(), 1 - m), tf.mul(mean, m)));
       this.runningVar.write(tf.add(tf.mul(this.runningVar.read(), 1 - m), tf.mul(variance, (m * n) / (n - 1))));
     });
-    mean.dispose();
-    variance.dispose();
-    return y;
   }
 
   getConfig(): tf.serialization.ConfigDict {
@@ -77,22 +73,21 @@ interface Pass {
   grad(dy: tf.Tensor4D, saved: tf.Tensor[]): tf.Tensor[];
 }
 
-/** Batch normalisation with the batch's own statistics, differentiable in x, gamma and beta; also returns the
- *  (biased) batch mean and variance, kept for the caller to dispose. On wasm it runs our two kernels (two passes each
- *  way, lib/backend/kernels/BatchNorm2dTraining*.ts); elsewhere the same arithmetic as tf ops. */
-function normaliseBatch(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number) {
+/** Batch normalisation with the batch's own statistics, differentiable in x, gamma and beta. `onStatistics` gets the
+ *  (biased) batch mean and variance inside the op's forward function, where tfjs records nothing for the gradient: the
+ *  running statistics move without tape entries or saved copies of their operands (on wasm at batch 64 that was a
+ *  tenth of a training step's kernel calls). On wasm it runs our two kernels (two passes each way,
+ *  lib/backend/kernels/BatchNorm2dTraining*.ts); elsewhere the same arithmetic as tf ops. */
+function normaliseBatch(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number,
+  onStatistics: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void): tf.Tensor4D {
   const pass = channelKernelApplies(BatchNorm2dTraining, x) ? byKernels : byOps;
-  let mean!: tf.Tensor1D;
-  let variance!: tf.Tensor1D;
   const forward = tf.customGrad((xIn, gammaIn, betaIn, save) => {
     const p = pass(xIn as tf.Tensor4D, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D, epsilon);
-    mean = tf.keep(p.mean);
-    variance = tf.keep(p.variance);
+    onStatistics(p.mean, p.variance);
     (save as tf.GradSaveFunc)(p.saved);
     return { value: p.y, gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => p.grad(dy as tf.Tensor4D, saved) };
   });
-  const y = forward(x, gamma, beta) as tf.Tensor4D;
-  return { y, mean, variance };
+  return forward(x, gamma, beta) as tf.Tensor4D;
 }
 
 function byKernels(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): Pass {

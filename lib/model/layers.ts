@@ -85,11 +85,16 @@ export class Dropout2d extends tf.layers.Layer {
   call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     if (!kwargs.training || this.rate === 0) return x;
-    return tf.tidy(() => {
-      const [n, , , c] = x.shape;
+    // One op for the gradient tape: the mask is drawn inside its forward function, where tfjs records nothing, and
+    // the gradient is dy scaled by the same mask (the mask is no function of the weights).
+    const dropout = tf.customGrad((xIn, save) => {
+      const [n, , , c] = (xIn as tf.Tensor).shape;
       const keep = tf.step(tf.sub(tf.randomUniform([n, 1, 1, c], 0, 1, 'float32', this.rng?.seed()), this.rate));
-      return scaleChannelsOp(x as tf.Tensor4D, tf.mul(keep, 1 / (1 - this.rate)));
+      const mask = tf.mul(keep, 1 / (1 - this.rate)) as tf.Tensor4D;
+      (save as tf.GradSaveFunc)([mask]);
+      return { value: scaleChannelsOp(xIn as tf.Tensor4D, mask), gradFunc: (dy, [m]) => scaleChannelsOp(dy as tf.Tensor4D, m as tf.Tensor4D) };
     });
+    return dropout(x);
   }
 
   getConfig(): tf.serialization.ConfigDict {

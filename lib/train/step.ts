@@ -8,6 +8,7 @@ import { Batch, PIXELS } from '../data/mnist';
 import { seedDropout } from '../model/layers';
 import { Rng } from '../util/rng';
 import { StepOutcome } from './metrics';
+import { Momentum } from './momentum';
 import { lossAndGradients, readWeights, Shard, shardGradients, ShardResult, writeWeights } from './shard';
 import type { Recipe } from './recipe';
 import type { StepRequest, WorkerInit } from './worker';
@@ -26,7 +27,7 @@ export class Trainer {
   readonly optimizer: tf.MomentumOptimizer;
 
   private constructor(readonly model: tf.LayersModel, private readonly shards: number, lr: number, momentum: number, private readonly helpers: ShardWorker[]) {
-    this.optimizer = tf.train.momentum(lr, momentum);
+    this.optimizer = new Momentum(lr, momentum);
   }
 
   /** `workers` threads (besides this one) compute shards 1…workers; this thread computes the rest. */

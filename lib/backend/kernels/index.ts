@@ -1,17 +1,17 @@
 /** Kernels for tfjs's WebAssembly backend, which lacks some that training a conv net needs (Conv2DBackpropFilter) and
- *  runs others slowly: the gradient kernels, Identity and Slice, each replaced by one of ours; plus our own kernels
- *  for BatchNorm2d, Dropout2d and the ReLU gradient, which the model code runs through ops.ts and gradients.ts
- *  when they are registered.
+ *  runs others slowly: the convolutions and their gradients, Identity and Slice, each replaced by one of ours; plus
+ *  our own kernels for BatchNorm2d, Dropout2d, the ReLU gradient and the momentum update, which the model and
+ *  training code run through ops.ts and gradients.ts when they are registered.
  *
  *  One file per kernel, named after it as in tfjs-backend-wasm's src/kernels/, exporting its KernelConfig, made
  *  by wasmKernel() (wasmKernel.ts) from a function typed with tfjs-core's input and attribute types or with ours
  *  (kernelNames.ts). registerWasmTrainingKernels() below registers them all, keeping each stock kernel it replaces
  *  for the cases ours hand back, and the gradients of gradients.ts.
  *
- *  Some kernels run our own WebAssembly SIMD code on the backend's memory (heap.ts): its sources are the .wat files
- *  in wasm/, compiled into wasm/modules.ts by `npm run build:wasm` (wasm/compile.ts, with the npm package wabt);
- *  rebuild after editing a .wat, or test/kernels/wasm.test.ts fails. Each kernel is tested against the cpu backend
- *  in test/kernels/. */
+ *  Some kernels run our own WebAssembly SIMD code on the backend's memory (heap.ts): its sources are the .wat and .c
+ *  files in wasm/, compiled into wasm/modules.ts by `npm run build:wasm` (wasm/compile.ts: the npm package wabt for
+ *  .wat, clang for .c); rebuild after editing one, or test/kernels/wasm.test.ts fails. Each kernel is tested against
+ *  the cpu backend in test/kernels/. */
 import * as tf from '@tensorflow/tfjs';
 import { avgPoolGradConfig } from './AvgPoolGrad';
 import { batchNorm2dInferenceConfig } from './BatchNorm2dInference';
@@ -26,6 +26,7 @@ import { identityConfig } from './Identity';
 import { maxPoolGradConfig } from './MaxPoolGrad';
 import { reluGradConfig } from './ReluGrad';
 import { scaleChannelsConfig } from './ScaleChannels';
+import { sgdMomentumConfig } from './SgdMomentum';
 import { sliceConfig } from './Slice';
 import { registerReplacing } from './wasmKernel';
 
@@ -42,6 +43,7 @@ const KERNELS: tf.KernelConfig[] = [
   maxPoolGradConfig,
   reluGradConfig,
   scaleChannelsConfig,
+  sgdMomentumConfig,
   sliceConfig,
 ];
 

@@ -27,3 +27,12 @@ export type ReluGradInputs = Pick<tf.NamedTensorInfoMap, 'dy' | 'x'>;
 /** x [N, H, W, C] · scale [N, 1, 1, C], Dropout2d's mask. */
 export const ScaleChannels = 'ScaleChannels';
 export type ScaleChannelsInputs = Pick<tf.NamedTensorInfoMap, 'x' | 'scale'>;
+
+/** One step of SGD with momentum for one variable: accumulation' = momentum · accumulation + gradient, value' = value −
+ *  learningRate · accumulation'; outputs value' and accumulation'. */
+export const SgdMomentum = 'SgdMomentum';
+export type SgdMomentumInputs = Pick<tf.NamedTensorInfoMap, 'value' | 'accumulation' | 'gradient'>;
+export interface SgdMomentumAttrs {
+  momentum: number;
+  learningRate: number;
+}
