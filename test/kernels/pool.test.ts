@@ -35,6 +35,8 @@ function poolCases(): PoolCase[] {
       }
     }
     cases.push({ shape: [batch, 4, 4, 32], filterSize: 4, strides: 4, pad: 'valid' });
+    // even sizes, every position in one window: MaxPoolGrad's own 2×2 kernel
+    cases.push({ shape: [batch, 2 * (1 + rng.int(7)), 2 * (1 + rng.int(7)), 4 * (1 + rng.int(4))], filterSize: 2, strides: 2, pad: 'valid' });
   }
   return cases;
 }

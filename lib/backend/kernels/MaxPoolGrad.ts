@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { address, instantiate } from './heap';
-import { maxPoolGradWasm } from './wasm/modules';
+import { maxPoolGrad2x2Wasm, maxPoolGradWasm } from './wasm/modules';
 import { KernelArgs, wasmKernel } from './wasmKernel';
 
 type Args = KernelArgs<tf.MaxPoolGradInputs, tf.MaxPoolGradAttrs>;
@@ -9,12 +9,30 @@ type Inputs = Args['inputs'];
 type PoolInfo = tf.backend_util.Conv2DInfo;
 
 /** Routes each output gradient to the first maximum of its window (as the cpu backend does). One pass over the
- *  output instead of the stock kernel's search from every input position: SIMD for channels in fours, else JS. */
+ *  output instead of the stock kernel's search from every input position: SIMD for channels in fours, else JS; the
+ *  network's pool (2×2, stride 2, even sizes) by a kernel of its own. */
 function maxPoolGrad({ inputs, backend, attrs }: Args): tf.TensorInfo {
   const info = tf.backend_util.computePool2DInfo(
     inputs.input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   const simd = info.inChannels % 4 === 0 && tf.util.sizeFromShape(info.outShape) > 0;
+  if (simd && tiles2x2(info)) return by2x2(inputs, backend, info);
   return simd ? bySimd(inputs, backend, info) : byLoops(inputs, backend, info);
+}
+
+/** Whether the windows are 2×2 of stride 2 and cover the input exactly once. */
+function tiles2x2(info: PoolInfo): boolean {
+  const { filterHeight, filterWidth, strideHeight, strideWidth, inHeight, inWidth, outHeight, outWidth, padInfo } = info;
+  return filterHeight === 2 && filterWidth === 2 && strideHeight === 2 && strideWidth === 2 && padInfo.top === 0 &&
+    padInfo.left === 0 && inHeight === 2 * outHeight && inWidth === 2 * outWidth;
+}
+
+/** wasm/maxPoolGrad2x2.c: each dx value written once, no zeroing pass. */
+function by2x2({ dy, input }: Inputs, backend: BackendWasm, info: PoolInfo): tf.TensorInfo {
+  const dx = backend.makeOutput(input.shape, 'float32');
+  const kernel = instantiate<{ maxPoolGrad2x2(...args: number[]): void }>(backend, maxPoolGrad2x2Wasm);
+  kernel.maxPoolGrad2x2(address(backend, input), address(backend, dy), address(backend, dx),
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels);
+  return dx;
 }
 
 function bySimd({ dy, input }: Inputs, backend: BackendWasm, info: PoolInfo): tf.TensorInfo {

@@ -65,13 +65,17 @@ export async function compileC(file: string): Promise<Uint8Array> {
   }
 }
 
-/** Fails unless the module uses no memory of its own: clang puts a C stack (a global pointer into memory) and
- *  constants (data segments) into the memory it imports, which is the backend's. */
-async function checkSelfContained(file: string, bytes: Uint8Array): Promise<void> {
+/** Fails unless the module imports the backend's memory and nothing else, and uses no memory of its own: clang puts
+ *  a C stack (a global pointer into memory) and constants (data segments) into the memory it imports, the backend's. */
+export async function checkSelfContained(file: string, bytes: Uint8Array): Promise<void> {
   const compiler = await (loaded ??= wabt());
   const module = compiler.readWasm(bytes, { simd: true });
   try {
     const text = module.toText({});
+    const imports = text.match(/\(import "[^"]*" "[^"]*"/g) ?? [];
+    if (imports.join() !== '(import "env" "memory"') {
+      throw new Error(`${basename(file)}: the module must import env.memory and nothing else; it imports ${imports.join(', ') || 'nothing'}`);
+    }
     const uses = ['global.get', 'global.set', '(data '].filter((word) => text.includes(word));
     if (uses.length) throw new Error(`${basename(file)}: the module uses memory of its own (${uses.join(', ')}); keep arrays small and constant-indexed, and tables out`);
   } finally {
