@@ -3,7 +3,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { address, instantiate } from './heap';
 import { channelOpsWasm } from './wasm/modules';
 
-/** The functions of wasm/channelOps.wat, shared by the batch normalisation, ScaleChannels and ReluGrad kernels;
+/** The functions of wasm/channelOps.wat, shared by the batch normalisation and ReluGrad kernels;
  *  pointers are byte offsets into the backend's memory. */
 export interface ChannelOps {
   sums(u: number, v: number, mu: number, mv: number, out: number, pixels: number, channels: number): void;

@@ -1,5 +1,5 @@
 ;; Per-channel passes over channels-last tensors [P pixels, C channels] in the tfjs wasm backend's own memory, for
-;; BatchNorm2d (training and inference), Dropout2d and the ReLU gradient. Needs C % 4 == 0 (one v128 holds 4
+;; BatchNorm2d (training and inference) and the ReLU gradient. Needs C % 4 == 0 (one v128 holds 4
 ;; channels). Pointers are byte offsets. Pixels go in blocks of 64, each block once per group of 4 channels: the block (64·C floats) stays in L1
 ;; while the group's sums and parameters stay in registers, and the sums only ever add up 64 floats in float32 before
 ;; going into float64 totals. Compiled into modules.ts by npm run build:wasm.
