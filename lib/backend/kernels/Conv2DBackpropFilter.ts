@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { address, instantiate } from './heap';
 import { filterGradWasm } from './wasm/modules';
-import { winogradFilterGrad, winogradFits } from './winograd';
+import { winogradFilterGrad, winogradFits, winogradShape } from './winograd';
 import { explicitPad, free, KernelArgs, run, wasmKernel } from './wasmKernel';
 
 type Args = KernelArgs<tf.Conv2DBackpropFilterInputs, tf.Conv2DBackpropFilterAttrs>;
@@ -21,19 +21,13 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: Args): tf.TensorInfo {
   const info = tf.backend_util.computeConv2DInfo(
     inputs.x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad,
     attrs.dimRoundingMode);
-  if (winogradFits(info, info.inChannels, info.outChannels)) return byWinograd(inputs, backend, info);
+  // 3×3, stride 1: Winograd F(3×3, 2×2) (winograd.ts), 2.25 times fewer multiplications than the direct sum
+  if (winogradFits(info, info.inChannels, info.outChannels)) {
+    return winogradFilterGrad(backend, inputs.x, inputs.dy, winogradShape(info));
+  }
   if (info.outChannels % 8 === 0) return bySimd(inputs, backend, info);
   const unitStride = info.strideHeight === 1 && info.strideWidth === 1;
   return unitStride ? byConvolution(inputs, backend, info) : byLoops(inputs, backend, info);
-}
-
-/** 3×3, stride 1: Winograd F(3×3, 2×2) (winograd.ts), 2.25 times fewer multiplications than the direct sum. */
-function byWinograd(inputs: Inputs, backend: BackendWasm, info: ConvInfo): tf.TensorInfo {
-  return winogradFilterGrad(backend, inputs.x, inputs.dy, {
-    batch: info.batchSize, inHeight: info.inHeight, inWidth: info.inWidth, inChannels: info.inChannels,
-    outHeight: info.outHeight, outWidth: info.outWidth, outChannels: info.outChannels,
-    top: info.padInfo.top, left: info.padInfo.left,
-  });
 }
 
 /** Our SIMD kernel (wasm/filterGrad.wat): three times XNNPACK's speed on this, with no transposes. */

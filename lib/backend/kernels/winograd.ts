@@ -28,6 +28,15 @@ export interface WinogradShape {
   left: number;
 }
 
+/** The convolution of `info` (its forward direction) as wasm/winograd.c takes it. */
+export function winogradShape(info: tf.backend_util.Conv2DInfo): WinogradShape {
+  return {
+    batch: info.batchSize, inHeight: info.inHeight, inWidth: info.inWidth, inChannels: info.inChannels,
+    outHeight: info.outHeight, outWidth: info.outWidth, outChannels: info.outChannels,
+    top: info.padInfo.top, left: info.padInfo.left,
+  };
+}
+
 /** Whether wasm/winograd.c computes a convolution of this filter size, stride, dilation and channel counts: 3×3,
  *  stride 1, no dilation, C a multiple of 4 and K of 8 (its SIMD blocks). */
 export function winogradFits(info: tf.backend_util.Conv2DInfo, inChannels: number, outChannels: number): boolean {
@@ -70,9 +79,5 @@ export function forwardByWinograd(backend: BackendWasm, x: tf.TensorInfo, filter
     x.shape as [number, number, number, number], filter.shape as [number, number, number, number], attrs.strides,
     attrs.dilations, attrs.pad, attrs.dimRoundingMode);
   if (!winogradFits(info, info.inChannels, info.outChannels)) return undefined;
-  return winogradConv(backend, x, filter, {
-    batch: info.batchSize, inHeight: info.inHeight, inWidth: info.inWidth, inChannels: info.inChannels,
-    outHeight: info.outHeight, outWidth: info.outWidth, outChannels: info.outChannels,
-    top: info.padInfo.top, left: info.padInfo.left,
-  }, false);
+  return winogradConv(backend, x, filter, winogradShape(info), false);
 }
