@@ -51,13 +51,20 @@ function convGradients(c: ConvCase) {
   const dyShape = [c.batch, info.outHeight, info.outWidth, c.outChannels];
   const dy: [Float32Array, number[]] = [randomValues(dyShape), dyShape];
   const common = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC' };
+  const x: [Float32Array, number[]] = [randomValues(xShape), xShape];
+  const filter: [Float32Array, number[]] = [randomValues(filterShape), filterShape];
   return {
-    filter: { inputs: { x: [randomValues(xShape), xShape], dy }, attrs: { ...common, filterShape } },
-    input: { inputs: { dy, filter: [randomValues(filterShape), filterShape] }, attrs: { ...common, inputShape: xShape } },
-  } as Record<'filter' | 'input', { inputs: Record<string, [Float32Array, number[]]>; attrs: object }>;
+    forward: { inputs: { x, filter }, attrs: { ...common, dilations: 1 } },
+    fused: { inputs: { x, filter }, attrs: { ...common, dilations: 1, activation: 'linear' } },
+    filter: { inputs: { x, dy }, attrs: { ...common, filterShape } },
+    input: { inputs: { dy, filter }, attrs: { ...common, inputShape: xShape } },
+  } as Record<'forward' | 'fused' | 'filter' | 'input', { inputs: Record<string, [Float32Array, number[]]>; attrs: object }>;
 }
 
-for (const [kernel, which] of [['Conv2DBackpropFilter', 'filter'], ['Conv2DBackpropInput', 'input']] as const) {
+// Every case, whichever path it takes: Winograd (3×3, stride 1, channels in fours and eights), our SIMD filter
+// gradient, XNNPACK through the stock kernels, or loops.
+const KERNELS = [['Conv2D', 'forward'], ['FusedConv2D', 'fused'], ['Conv2DBackpropFilter', 'filter'], ['Conv2DBackpropInput', 'input']] as const;
+for (const [kernel, which] of KERNELS) {
   test(`${kernel} on wasm matches the cpu backend`, async () => {
     for (const c of convCases()) {
       const { inputs, attrs } = convGradients(c)[which];
