@@ -39,9 +39,9 @@ export class BatchNorm2d extends tf.layers.Layer {
 
   call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-    const gamma = this.gamma.read() as tf.Tensor1D;
-    const beta = this.beta.read() as tf.Tensor1D;
     if (!kwargs.training) {
+      const gamma = this.gamma.read() as tf.Tensor1D;
+      const beta = this.beta.read() as tf.Tensor1D;
       const [mean, variance] = [this.runningMean.read(), this.runningVar.read()];
       if (channelKernelApplies(BatchNorm2dInference, x)) {
         return tf.engine().runKernel(BatchNorm2dInference, { x, gamma, beta, mean, variance }, { epsilon: this.epsilon }) as tf.Tensor;
@@ -51,8 +51,26 @@ export class BatchNorm2d extends tf.layers.Layer {
         return tf.add(tf.mul(x, perChannel(scale)), perChannel(tf.sub(beta, tf.mul(mean, scale))));
       });
     }
+    return this.normaliseBatch(x, {});
+  }
+
+  /** Whether applyAfterRelu() can take x: our training kernels run (wasm) and take its shape. */
+  fusesWith(x: tf.Tensor): boolean {
+    return channelKernelApplies(BatchNorm2dTraining, x);
+  }
+
+  /** Training-mode output of ReLU → this layer → Dropout2d (given its mask's draw; none, no dropout) for x, the
+   *  ReLU's input, as one op: our kernels read x and write the output in one call, and take the gradient back to x
+   *  in one, where the three layers ran four kernels each way. Same numbers as the layers one by one, to the bit
+   *  (test/kernels/channel.test.ts). Only where fusesWith(x). */
+  applyAfterRelu(x: tf.Tensor4D, dropoutMask?: DrawMask): tf.Tensor4D {
+    return this.normaliseBatch(x, { relu: true, dropoutMask });
+  }
+
+  /** Normalises with the batch's statistics (see normaliseBatch) and moves the running ones as PyTorch does. */
+  private normaliseBatch(x: tf.Tensor4D, fused: Fused): tf.Tensor4D {
     const n = x.size / x.shape[3];
-    return normaliseBatch(x, gamma, beta, this.epsilon, (mean, variance) => {
+    return normaliseBatch(x, this.gamma.read() as tf.Tensor1D, this.beta.read() as tf.Tensor1D, this.epsilon, fused, (mean, variance) => {
       const m = this.momentum;
       this.runningMean.write(tf.add(tf.mul(this.runningMean.read(), 1 - m), tf.mul(mean, m)));
       this.runningVar.write(tf.add(tf.mul(this.runningVar.read(), 1 - m), tf.mul(variance, (m * n) / (n - 1))));
@@ -62,6 +80,15 @@ export class BatchNorm2d extends tf.layers.Layer {
   getConfig(): tf.serialization.ConfigDict {
     return { ...super.getConfig(), momentum: this.momentum, epsilon: this.epsilon };
   }
+}
+
+/** Draws Dropout2d's mask for an input of this shape: [N, 1, 1, C], each 0 or 1/(1 − rate). */
+export type DrawMask = (shape: number[]) => tf.Tensor4D;
+
+/** What one op computes besides the normalisation: the ReLU before it, the dropout after it. Only our kernels fuse. */
+interface Fused {
+  relu?: boolean;
+  dropoutMask?: DrawMask;
 }
 
 /** One training-mode forward pass: the output, the batch statistics, what the gradient needs, and the gradient. */
@@ -77,12 +104,17 @@ interface Pass {
  *  (biased) batch mean and variance inside the op's forward function, where tfjs records nothing for the gradient: the
  *  running statistics move without tape entries or saved copies of their operands (this, and Dropout2d's mask drawn
  *  the same way, took a training step from 509 kernel calls to 380). On wasm it runs our two kernels (two passes each way,
- *  lib/backend/kernels/BatchNorm2dTraining*.ts); elsewhere the same arithmetic as tf ops. */
-function normaliseBatch(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number,
+ *  lib/backend/kernels/BatchNorm2dTraining*.ts), which can also take the ReLU before and the dropout after;
+ *  elsewhere the same arithmetic as tf ops. */
+function normaliseBatch(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, fused: Fused,
   onStatistics: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void): tf.Tensor4D {
-  const pass = channelKernelApplies(BatchNorm2dTraining, x) ? byKernels : byOps;
+  const kernels = channelKernelApplies(BatchNorm2dTraining, x);
+  if (!kernels && (fused.relu || fused.dropoutMask)) throw new Error('BatchNorm2d: only the wasm kernels fuse ReLU and Dropout2d');
   const forward = tf.customGrad((xIn, gammaIn, betaIn, save) => {
-    const p = pass(xIn as tf.Tensor4D, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D, epsilon);
+    const input = xIn as tf.Tensor4D;
+    const p = kernels
+      ? byKernels(input, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D, epsilon, fused.relu ?? false, fused.dropoutMask?.(input.shape))
+      : byOps(input, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D, epsilon);
     onStatistics(p.mean, p.variance);
     (save as tf.GradSaveFunc)(p.saved);
     return { value: p.y, gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => p.grad(dy as tf.Tensor4D, saved) };
@@ -90,15 +122,17 @@ function normaliseBatch(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, e
   return forward(x, gamma, beta) as tf.Tensor4D;
 }
 
-function byKernels(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): Pass {
-  const [y, mean, variance] = tf.engine().runKernel(BatchNorm2dTraining, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+function byKernels(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, relu: boolean, mask?: tf.Tensor4D): Pass {
+  const attrs = { epsilon, relu };
+  const scale = (m?: tf.Tensor): tf.NamedTensorMap => (m ? { scale: m } : {});
+  const [y, mean, variance] = tf.engine().runKernel(BatchNorm2dTraining, { x, gamma, beta, ...scale(mask) }, attrs) as tf.Tensor[];
   return {
     y: y as tf.Tensor4D,
     mean: mean as tf.Tensor1D,
     variance: variance as tf.Tensor1D,
-    saved: [x, mean, variance, gamma],
-    grad: (dy, [xs, mu, v, g]) =>
-      tf.engine().runKernel(BatchNorm2dTrainingGrad, { dy, x: xs, mean: mu, variance: v, gamma: g }, { epsilon }) as tf.Tensor[],
+    saved: [x, mean, variance, gamma, ...(mask ? [mask] : [])],
+    grad: (dy, [xs, mu, v, g, m]) =>
+      tf.engine().runKernel(BatchNorm2dTrainingGrad, { dy, x: xs, mean: mu, variance: v, gamma: g, ...scale(m) }, attrs) as tf.Tensor[],
   };
 }
 

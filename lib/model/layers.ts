@@ -88,14 +88,19 @@ export class Dropout2d extends tf.layers.Layer {
     // One op for the gradient tape: the mask is drawn inside its forward function, where tfjs records nothing, and
     // the gradient is dy scaled by the same mask (the mask is no function of the weights).
     const dropout = tf.customGrad((xIn, save) => {
-      const [n, , , c] = (xIn as tf.Tensor).shape;
-      const keep = tf.step(tf.sub(tf.randomUniform([n, 1, 1, c], 0, 1, 'float32', this.rng?.seed()), this.rate));
-      const mask = tf.mul(keep, 1 / (1 - this.rate)) as tf.Tensor4D;
+      const mask = this.drawMask((xIn as tf.Tensor).shape);
       (save as tf.GradSaveFunc)([mask]);
       return { value: scaleChannelsOp(xIn as tf.Tensor4D, mask), gradFunc: (dy, [m]) => scaleChannelsOp(dy as tf.Tensor4D, m as tf.Tensor4D) };
     });
     return dropout(x);
   }
+
+  /** The mask of one training pass over an input of this shape [N, H, W, C]: [N, 1, 1, C], each 0 or 1/(1 − rate),
+   *  the next draw of the layer's generator. BatchNorm2d.applyAfterRelu() draws it too, when it runs this layer. */
+  readonly drawMask = ([n, , , c]: number[]): tf.Tensor4D => {
+    const keep = tf.step(tf.sub(tf.randomUniform([n, 1, 1, c], 0, 1, 'float32', this.rng?.seed()), this.rate));
+    return tf.mul(keep, 1 / (1 - this.rate)) as tf.Tensor4D;
+  };
 
   getConfig(): tf.serialization.ConfigDict {
     return { ...super.getConfig(), rate: this.rate, ...(this.seed === undefined ? {} : { seed: this.seed }) };

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE_SHAPE } from '../data/mnist';
+import { applyTraining } from '../model/forward';
 import { seedDropout } from '../model/layers';
 
 /** A slice of a batch, as plain arrays so that it can cross to a worker thread. */
@@ -56,7 +57,7 @@ export async function shardGradients(model: tf.LayersModel, shard: Shard): Promi
 export function lossAndGradients(model: tf.LayersModel, x: tf.Tensor4D, y: tf.Tensor1D, variables: tf.Variable[]) {
   let hits!: tf.Scalar;
   const { value, grads } = tf.variableGrads(() => {
-    const logProbs = model.apply(x, { training: true }) as tf.Tensor2D;
+    const logProbs = applyTraining(model, x) as tf.Tensor2D;
     hits = tf.keep(countCorrect(logProbs, y));
     return nllLoss(logProbs, y);
   }, variables);

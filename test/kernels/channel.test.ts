@@ -79,6 +79,49 @@ test('BatchNorm2d kernel gradient, checked against finite differences of its own
   layer.weights.forEach((v) => v.dispose());
 });
 
+/** Asserts two arrays hold the same float32 values, bit for bit. */
+function sameBits(actual: Float32Array, expected: Float32Array, what: string): void {
+  assert.ok(Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength).equals(Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength)),
+    `${what}: not the same bits`);
+}
+
+test('ReLU → BatchNorm2d → Dropout2d as one op on wasm: the three layers\' numbers to the bit, and the cpu backend\'s', async () => {
+  for (const shape of shapes([4, 8, 12, 16, 32])) {
+    for (const rate of [0, 0.4]) {
+      const c = shape[3];
+      const size = shape.reduce((a, b) => a * b);
+      const [x, w, seed] = [values(size, 2 * (rng.next() - 0.5), 3), values(size), rng.seed()];
+      const [gamma, beta, runMean, runVar] = [values(c, 1, 0.5), values(c), values(c), values(c, 2, 0.5)];
+      // output, running statistics and the gradients, through the layers one by one or fused
+      const pass = (fused: boolean) => () => {
+        const [relu, norm, dropout] = [tf.layers.reLU(), new BatchNorm2d(), new Dropout2d({ rate, seed })];
+        norm.build(shape);
+        norm.setWeights([tf.tensor1d(gamma), tf.tensor1d(beta), tf.tensor1d(runMean), tf.tensor1d(runVar)]);
+        const apply = (input: tf.Tensor) => (fused
+          ? norm.applyAfterRelu(input as tf.Tensor4D, rate > 0 ? dropout.drawMask : undefined)
+          : [relu, norm, dropout].reduce((t, layer) => layer.apply(t, { training: true }) as tf.Tensor, input));
+        const vars = norm.trainableWeights.map((v) => v.read() as tf.Variable);
+        const xs = tf.tensor4d(x, shape);
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(apply(xs), tf.tensor4d(w, shape))) as tf.Scalar, vars);
+        const [, , mean, variance] = norm.getWeights().map((t) => t.clone());
+        dropout.reseed(seed);
+        const dx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(apply(input), tf.tensor4d(w, shape))))(xs);
+        dropout.reseed(seed);
+        const y = apply(xs);
+        norm.weights.forEach((v) => v.dispose());
+        return [y, value, mean, variance, dx, grads[vars[0].name], grads[vars[1].name]];
+      };
+      const names = ['y', 'loss', 'running mean', 'running variance', 'dx', 'dgamma', 'dbeta'];
+      const what = `${JSON.stringify(shape)} rate ${rate}`;
+      const [fused, layers, cpu] = [await on('wasm', pass(true)), await on('wasm', pass(false)), await on('cpu', pass(false))];
+      names.forEach((name, i) => {
+        sameBits(fused[i], layers[i], `${name} ${what}`);
+        assertClose(fused[i], cpu[i], `${name} ${what}, cpu`);
+      });
+    }
+  }
+});
+
 test('Dropout2d on wasm matches the cpu backend: same masks from the same seed, output and gradient', async () => {
   for (const shape of shapes()) {
     const size = shape.reduce((a, b) => a * b);

@@ -1,19 +1,30 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { address, instantiate } from './heap';
-import { channelOpsWasm } from './wasm/modules';
+import { batchNormWasm, channelOpsWasm } from './wasm/modules';
 
-/** The functions of wasm/channelOps.wat, shared by the batch normalisation and ReluGrad kernels;
- *  pointers are byte offsets into the backend's memory. */
+/** The functions of wasm/channelOps.wat, for BatchNorm2d at inference and ReluGrad; pointers are byte offsets into
+ *  the backend's memory. */
 export interface ChannelOps {
-  sums(u: number, v: number, mu: number, mv: number, out: number, pixels: number, channels: number): void;
-  combine(u: number, v: number, out: number, params: number, pixels: number, channels: number): void;
   affine(x: number, out: number, params: number, pixels: number, channels: number): void;
   reluGrad(x: number, dy: number, out: number, n: number): void;
 }
 
 export function channelOps(backend: BackendWasm): ChannelOps {
   return instantiate<ChannelOps>(backend, channelOpsWasm);
+}
+
+/** The functions of wasm/batchNorm.c, BatchNorm2d in training (its kernels' files say what they compute). Pointers
+ *  are byte offsets into the backend's memory, 0 for no mask; `relu` is 0 or 1. */
+export interface BatchNormOps {
+  forwardSums(x: number, shift: number, sums: number, pixels: number, channels: number, relu: number): void;
+  forwardApply(x: number, mask: number, y: number, params: number, pixels: number, pixelsEach: number, channels: number, relu: number): void;
+  backwardSums(dz: number, mask: number, x: number, mean: number, sums: number, pixels: number, pixelsEach: number, channels: number, relu: number): void;
+  backwardApply(dz: number, mask: number, x: number, params: number, dx: number, pixels: number, pixelsEach: number, channels: number, relu: number): void;
+}
+
+export function batchNorm(backend: BackendWasm): BatchNormOps {
+  return instantiate<BatchNormOps>(backend, batchNormWasm);
 }
 
 /** [pixels, channels] of a channels-last tensor, refusing what the SIMD code cannot take. */
@@ -25,7 +36,7 @@ export function pixelsAndChannels(x: tf.TensorInfo): [number, number] {
 }
 
 /** Per-channel working memory in the backend's heap, C·10 floats: a shift (C), the float64 sums (2C, as 4C floats),
- *  then the five parameter rows of `combine` (5C). Free `info` when done. */
+ *  then up to five rows of parameters (5C). Free `info` when done. */
 export function scratch(backend: BackendWasm, channels: number) {
   const info = backend.makeOutput([10 * channels], 'float32');
   const at = address(backend, info);

@@ -1,7 +1,8 @@
 /** Kernels for tfjs's WebAssembly backend, which lacks some that training a conv net needs (Conv2DBackpropFilter) and
  *  runs others slowly: the convolutions and their gradients, Identity and Slice, each replaced by one of ours; plus
- *  our own kernels for BatchNorm2d, Dropout2d, the ReLU gradient and the momentum update, which the model and
- *  training code run through ops.ts and gradients.ts when they are registered.
+ *  our own kernels for BatchNorm2d (fused with the ReLU before it and the Dropout2d after it, where the model asks),
+ *  Dropout2d, the ReLU gradient and the momentum update, which the model and training code run through ops.ts and
+ *  gradients.ts when they are registered.
  *
  *  One file per kernel, named after it as in tfjs-backend-wasm's src/kernels/, exporting its KernelConfig, made
  *  by wasmKernel() (wasmKernel.ts) from a function typed with tfjs-core's input and attribute types or with ours

@@ -3,21 +3,28 @@ import * as tf from '@tensorflow/tfjs';
 // Our own kernels' names, inputs and attributes, declared as tfjs-core's kernel_names.ts declares its kernels', so
 // that model code, ops and gradients can name them without loading the kernels.
 
-/** Training-mode batch normalisation of x [N, H, W, C]; outputs y, the batch mean and the biased batch variance. */
+/** Training-mode batch normalisation of x [N, H, W, C]; outputs y, the batch mean and the biased batch variance. With
+ *  `relu` it normalises max(x, 0), and with `scale` [N, 1, 1, C] (Dropout2d's mask) it multiplies y by it: the
+ *  network's ReLU → BatchNorm2d → Dropout2d in one kernel. */
 export const BatchNorm2dTraining = 'BatchNorm2dTraining';
-export type BatchNorm2dTrainingInputs = Pick<tf.NamedTensorInfoMap, 'x' | 'gamma' | 'beta'>;
+export type BatchNorm2dTrainingInputs = Pick<tf.NamedTensorInfoMap, 'x' | 'gamma' | 'beta'> & { scale?: tf.TensorInfo };
 
-/** Its gradient; outputs dx, dγ, dβ. */
+/** Its gradient with respect to x (the ReLU's input, with `relu`), γ and β; outputs dx, dγ, dβ. */
 export const BatchNorm2dTrainingGrad = 'BatchNorm2dTrainingGrad';
-export type BatchNorm2dTrainingGradInputs = Pick<tf.NamedTensorInfoMap, 'dy' | 'x' | 'mean' | 'variance' | 'gamma'>;
+export type BatchNorm2dTrainingGradInputs = Pick<tf.NamedTensorInfoMap, 'dy' | 'x' | 'mean' | 'variance' | 'gamma'> & { scale?: tf.TensorInfo };
 
 /** Inference-mode batch normalisation with the running statistics. */
 export const BatchNorm2dInference = 'BatchNorm2dInference';
 export type BatchNorm2dInferenceInputs = Pick<tf.NamedTensorInfoMap, 'x' | 'gamma' | 'beta' | 'mean' | 'variance'>;
 
-/** The attributes of all three batch normalisation kernels. */
+/** The attribute of every batch normalisation kernel. */
 export interface BatchNorm2dAttrs {
   epsilon: number;
+}
+
+/** The training kernels' attributes: whether a ReLU comes first. */
+export interface BatchNorm2dTrainingAttrs extends BatchNorm2dAttrs {
+  relu: boolean;
 }
 
 /** dy · step(x), Relu's gradient. */

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-/** A kernel's input tensors, all given. tfjs-core's input types (e.g. tf.Conv2DBackpropFilterInputs) pick from a map
- *  whose entries may be undefined, for optional inputs; our kernels take none. */
-export type Given<Inputs> = { [K in keyof Inputs]-?: tf.TensorInfo };
+/** A kernel's input tensors as given. tfjs-core's input types (e.g. tf.Conv2DBackpropFilterInputs) pick from a map
+ *  whose entries may be undefined, for optional inputs; for ours, an input is optional only where its key is. */
+export type Given<Inputs> = { [K in keyof Inputs]: Exclude<Inputs[K], undefined> };
 
 /** What one of our kernels is called with: tfjs's kernel arguments, typed. */
 export interface KernelArgs<Inputs, Attrs> {
