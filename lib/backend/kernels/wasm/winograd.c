@@ -17,6 +17,7 @@
 typedef v128_t f32x4;
 
 #define EXPORT(name) __attribute__((export_name(name)))
+#define INLINE static inline __attribute__((always_inline))
 #define ADD wasm_f32x4_add
 #define SUB wasm_f32x4_sub
 #define MUL wasm_f32x4_mul
@@ -76,7 +77,7 @@ static inline void transform4x4(const f32x4 *d, float *out, int stride) {
 // One tile's patch, four channels at a time: v[p·stride + c] = (Bᵀ·d·B)[p] for the 4×4 patch d whose top-left corner
 // is x's row iy, column ix. A patch that reaches past the image's edge is first copied to `edge` [4][4][C], zeros
 // where it is outside, so that the transform itself never checks.
-static inline void transformPatch(const float *image, float *v, float *edge, int H, int W, int C, int stride, int iy,
+INLINE void transformPatch(const float *image, float *v, float *edge, int H, int W, int C, int stride, int iy,
                                   int ix) {
   const float *corner = edge;
   int rowStep = 4 * C;
@@ -100,7 +101,7 @@ static inline void transformPatch(const float *image, float *v, float *edge, int
 }
 
 // m[t·8 + o] = Σ_c v[t·C + c] · u[c·K + o], for 4 tiles t and 8 output channels o.
-static inline void multiply4x8(const float *v, const float *u, float *m, int C, int K) {
+INLINE void multiply4x8(const float *v, const float *u, float *m, int C, int K) {
   f32x4 a00 = wasm_f32x4_splat(0.0f), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
   int c = 0;
   do {  // C ≥ 4
@@ -145,8 +146,7 @@ static inline void writeTile(const float *m, float *y, int OH, int OW, int K, in
 }
 
 // y = x ⊛ g for x [B][H][W][C], y [B][OH][OW][K], u = winogradFilter's U [16][C][K]. scratch holds 80·C + 512 floats.
-EXPORT("winogradConv")
-void winogradConv(const float *x, const float *u, float *y, float *scratch, int B, int H, int W, int C, int OH,
+INLINE void convolve(const float *x, const float *u, float *y, float *scratch, int B, int H, int W, int C, int OH,
                   int OW, int K, int top, int left) {
   int tileRows = (OH + 1) / 2, tileCols = (OW + 1) / 2, perImage = tileRows * tileCols, tiles = B * perImage;
   float *v = scratch;           // [16][4][C]: the patches of 4 tiles
@@ -170,6 +170,18 @@ void winogradConv(const float *x, const float *u, float *y, float *scratch, int 
       }
     }
   }
+}
+
+// convolve() with the network's channel counts as constants, so that clang unrolls the loops over channels and V8
+// keeps their counters in registers: the forward and input-gradient convolutions run ~10 % faster (measured on the
+// network's 24×24×16 layer). Same arithmetic, in the same order, for every C.
+EXPORT("winogradConv")
+void winogradConv(const float *x, const float *u, float *y, float *scratch, int B, int H, int W, int C, int OH,
+                  int OW, int K, int top, int left) {
+  if (C == 8) convolve(x, u, y, scratch, B, H, W, 8, OH, OW, K, top, left);
+  else if (C == 16) convolve(x, u, y, scratch, B, H, W, 16, OH, OW, K, top, left);
+  else if (C == 32) convolve(x, u, y, scratch, B, H, W, 32, OH, OW, K, top, left);
+  else convolve(x, u, y, scratch, B, H, W, C, OH, OW, K, top, left);
 }
 
 // The filter gradient by Winograd F(3×3, 2×2), the same trick turned round:
