@@ -46,11 +46,13 @@ test('the fused training pass gives model.apply\'s loss, gradients and running s
   assert.equal(fused.calls('BatchNorm2dTrainingGrad'), 7);
 });
 
-test('blocks without dropout, or without ReLU, train the same fused or not', async () => {
+test('blocks without dropout, without ReLU, or with channels not in fours train the same fused or not', async () => {
   const spec = defaultSpec();
   const variants = [
     { ...spec, dropout: 0 },
     { ...spec, blocks: spec.blocks.map((b) => ('conv' in b ? { ...b, relu: false } : b)) },
+    // 6 channels: the kernels take channels in fours, so that block runs layer by layer and the others fused
+    { ...spec, blocks: spec.blocks.map((b, i) => (i === 0 && 'conv' in b ? { ...b, conv: 6 } : b)) },
   ];
   for (const [i, variant] of variants.entries()) {
     const [fused, layers] = [await trainingPass(applyTraining, variant), await trainingPass((m, x) => m.apply(x, { training: true }) as tf.Tensor, variant)];
