@@ -13,9 +13,9 @@ function batchNorm2dTraining({ inputs: { x, gamma, beta, scale }, backend, attrs
   const work = scratch(backend, channels);
   const outputs = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput([channels], 'float32'), backend.makeOutput([channels], 'float32')];
   const [y, mean, variance] = outputs;
-  const ops = batchNorm(backend);
+  const ops = batchNorm(backend, pixels, channels);
   const relu = attrs.relu ? 1 : 0;
-  ops.forwardSums(address(backend, x), work.shift, work.sums, pixels, channels, relu);
+  ops.forwardSums(address(backend, x), work.shift, work.sums, relu);
   const { shift, sums, params } = work.views();
   const [g, b, m, v] = floats(backend, gamma, beta, mean, variance);
   for (let c = 0; c < channels; c++) {
@@ -26,7 +26,7 @@ function batchNorm2dTraining({ inputs: { x, gamma, beta, scale }, backend, attrs
     params[channels + c] = g[c] / Math.sqrt(v[c] + attrs.epsilon);
     params[2 * channels + c] = b[c];
   }
-  ops.forwardApply(address(backend, x), scale ? address(backend, scale) : 0, address(backend, y), work.params, pixels, pixels / x.shape[0], channels, relu);
+  ops.forwardApply(address(backend, x), scale ? address(backend, scale) : 0, address(backend, y), work.params, pixels / x.shape[0], relu);
   free(backend, work.info);
   return outputs;
 }

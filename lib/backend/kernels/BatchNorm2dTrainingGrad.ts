@@ -13,9 +13,9 @@ function batchNorm2dTrainingGrad({ inputs, backend, attrs }: KernelArgs<BatchNor
   const work = scratch(backend, channels);
   const outputs = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput([channels], 'float32'), backend.makeOutput([channels], 'float32')];
   const [dx, dGamma, dBeta] = outputs;
-  const ops = batchNorm(backend);
+  const ops = batchNorm(backend, pixels, channels);
   const [pixelsEach, relu, mask] = [pixels / x.shape[0], attrs.relu ? 1 : 0, scale ? address(backend, scale) : 0];
-  ops.backwardSums(address(backend, dy), mask, address(backend, x), address(backend, mean), work.sums, pixels, pixelsEach, channels, relu);
+  ops.backwardSums(address(backend, dy), mask, address(backend, x), address(backend, mean), work.sums, pixelsEach, relu);
   const { sums, params } = work.views();
   const [g, m, v, dg, db] = floats(backend, inputs.gamma, mean, inputs.variance, dGamma, dBeta);
   for (let c = 0; c < channels; c++) {
@@ -27,7 +27,7 @@ function batchNorm2dTrainingGrad({ inputs, backend, attrs }: KernelArgs<BatchNor
     params[2 * channels + c] = m[c];
     params[3 * channels + c] = (-g[c] * invStd * invStd * dg[c]) / pixels;
   }
-  ops.backwardApply(address(backend, dy), mask, address(backend, x), work.params, address(backend, dx), pixels, pixelsEach, channels, relu);
+  ops.backwardApply(address(backend, dy), mask, address(backend, x), work.params, address(backend, dx), pixelsEach, relu);
   free(backend, work.info);
   return outputs;
 }

@@ -1,18 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { address, instantiate } from './heap';
-import { filterGradWasm } from './wasm/modules';
+import { directFilterGrad, directFits } from './direct';
 import { winogradFilterGrad, winogradFits, winogradShape } from './winograd';
 import { explicitPad, free, KernelArgs, run, wasmKernel } from './wasmKernel';
 
 type Args = KernelArgs<tf.Conv2DBackpropFilterInputs, tf.Conv2DBackpropFilterAttrs>;
 type Inputs = Args['inputs'];
 type ConvInfo = tf.backend_util.Conv2DInfo;
-
-/** wasm/filterGrad.wat's one function; pointers are byte offsets into the backend's memory. */
-interface FilterGrad {
-  filterGrad(x: number, dy: number, dw: number, ...dims: number[]): void;
-}
 
 /** The filter gradient, which the stock wasm backend lacks:
  *  dW[r, c, i, o] = Σ over batch and output positions of x[b, y·s + r − pad, x·s + c − pad, i] · dy[b, y, x, o]. */
@@ -25,23 +19,13 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: Args): tf.TensorInfo {
   if (winogradFits(info, info.inChannels, info.outChannels)) {
     return winogradFilterGrad(backend, inputs.x, inputs.dy, winogradShape(info));
   }
-  if (info.outChannels % 8 === 0) return bySimd(inputs, backend, info);
+  // output channels in eights (the network's first and 1×1 layers): the direct sum (direct.ts), in parallel
+  if (directFits(info)) return directFilterGrad(backend, inputs.x, inputs.dy, info);
   const unitStride = info.strideHeight === 1 && info.strideWidth === 1;
   return unitStride ? byConvolution(inputs, backend, info) : byLoops(inputs, backend, info);
 }
 
-/** Our SIMD kernel (wasm/filterGrad.wat): three times XNNPACK's speed on this, with no transposes. */
-function bySimd(inputs: Inputs, backend: BackendWasm, info: ConvInfo): tf.TensorInfo {
-  const dw = backend.makeOutput(info.filterShape, 'float32');
-  (backend.typedArrayFromHeap(dw) as Float32Array).fill(0);
-  instantiate<FilterGrad>(backend, filterGradWasm).filterGrad(
-    address(backend, inputs.x), address(backend, inputs.dy), address(backend, dw),
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
-    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
-  return dw;
-}
-
-/** For stride 1 (and channel counts the SIMD kernel does not take) the sum above is itself a convolution, with the
+/** For stride 1 (and channel counts the direct kernel does not take) the sum above is itself a convolution, with the
  *  batch as channels: x as [i, h, w, b] convolved with dy as a filter [y, x, b, o] gives [i, r, c, o]. That runs on
  *  XNNPACK like the forward pass. */
 function byConvolution(inputs: Inputs, backend: BackendWasm, info: ConvInfo): tf.TensorInfo {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { forwardByWinograd } from './winograd';
+import { forwardConvolution } from './convolution';
 import { KernelArgs, StockKernel, wasmKernel } from './wasmKernel';
 
 type Args = KernelArgs<Pick<tf.FusedConv2DInputs, 'x' | 'filter'>, tf.FusedConv2DAttrs> & { inputs: Partial<tf.FusedConv2DInputs> };
@@ -8,7 +8,7 @@ type Args = KernelArgs<Pick<tf.FusedConv2DInputs, 'x' | 'filter'>, tf.FusedConv2
  *  no activation), the stock kernel otherwise. */
 function fusedConv2D({ inputs, backend, attrs }: Args, stock: StockKernel): tf.TensorInfo | tf.TensorInfo[] {
   const plain = !inputs.bias && !inputs.preluActivationWeights && (attrs.activation ?? 'linear') === 'linear';
-  return (plain ? forwardByWinograd(backend, inputs.x, inputs.filter, attrs) : undefined) ?? stock();
+  return (plain ? forwardConvolution(backend, inputs.x, inputs.filter, attrs) : undefined) ?? stock();
 }
 
 export const fusedConv2DConfig = wasmKernel(tf.FusedConv2D, fusedConv2D);

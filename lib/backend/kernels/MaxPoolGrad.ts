@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { address, instantiate } from './heap';
-import { maxPoolGrad2x2Wasm, maxPoolGradWasm } from './wasm/modules';
+import { maxPool2x2Wasm, maxPoolGradWasm } from './wasm/modules';
 import { KernelArgs, wasmKernel } from './wasmKernel';
+import { parallel } from './threads';
 
 type Args = KernelArgs<tf.MaxPoolGradInputs, tf.MaxPoolGradAttrs>;
 type Inputs = Args['inputs'];
@@ -10,7 +11,7 @@ type PoolInfo = tf.backend_util.Conv2DInfo;
 
 /** Routes each output gradient to the first maximum of its window (as the cpu backend does). One pass over the
  *  output instead of the stock kernel's search from every input position: SIMD for channels in fours, else JS; the
- *  network's pool (2×2, stride 2, even sizes) by a kernel of its own. */
+ *  network's pool (2×2, stride 2, even sizes) by a kernel of its own, an image per unit of work on the kernel threads. */
 function maxPoolGrad({ inputs, backend, attrs }: Args): tf.TensorInfo {
   const info = tf.backend_util.computePool2DInfo(
     inputs.input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
@@ -19,19 +20,18 @@ function maxPoolGrad({ inputs, backend, attrs }: Args): tf.TensorInfo {
   return simd ? bySimd(inputs, backend, info) : byLoops(inputs, backend, info);
 }
 
-/** Whether the windows are 2×2 of stride 2 and cover the input exactly once. */
-function tiles2x2(info: PoolInfo): boolean {
+/** Whether the windows are 2×2 of stride 2 and cover the input exactly once (wasm/maxPool2x2.c's case). */
+export function tiles2x2(info: PoolInfo): boolean {
   const { filterHeight, filterWidth, strideHeight, strideWidth, inHeight, inWidth, outHeight, outWidth, padInfo } = info;
   return filterHeight === 2 && filterWidth === 2 && strideHeight === 2 && strideWidth === 2 && padInfo.top === 0 &&
     padInfo.left === 0 && inHeight === 2 * outHeight && inWidth === 2 * outWidth;
 }
 
-/** wasm/maxPoolGrad2x2.c: each dx value written once, no zeroing pass. */
+/** wasm/maxPool2x2.c: each dx value written once, no zeroing pass. */
 function by2x2({ dy, input }: Inputs, backend: BackendWasm, info: PoolInfo): tf.TensorInfo {
   const dx = backend.makeOutput(input.shape, 'float32');
-  const kernel = instantiate<{ maxPoolGrad2x2(...args: number[]): void }>(backend, maxPoolGrad2x2Wasm);
-  kernel.maxPoolGrad2x2(address(backend, input), address(backend, dy), address(backend, dx),
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels);
+  parallel(backend, maxPool2x2Wasm, 'maxPoolGrad2x2', info.batchSize, [address(backend, input), address(backend, dy),
+    address(backend, dx), info.batchSize, info.inHeight, info.inWidth, info.inChannels]);
   return dx;
 }
 

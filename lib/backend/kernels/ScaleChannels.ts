@@ -1,18 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { pixelsAndChannels } from './channelOps';
-import { address, instantiate } from './heap';
+import { address } from './heap';
 import { ScaleChannels, ScaleChannelsInputs } from './kernelNames';
+import { parallel } from './threads';
 import { scaleChannelsWasm } from './wasm/modules';
 import { KernelArgs, wasmKernel } from './wasmKernel';
 
-/** x [N, H, W, C] · scale [N, 1, 1, C] (Dropout2d's mask) in one SIMD pass (wasm/scaleChannels.c). The stock
- *  broadcasting Multiply is several times slower. */
+/** x [N, H, W, C] · scale [N, 1, 1, C] (Dropout2d's mask) in one SIMD pass (wasm/scaleChannels.c), an image per
+ *  unit of work on the kernel threads. The stock broadcasting Multiply is several times slower. */
 function scaleChannels({ inputs: { x, scale }, backend }: KernelArgs<ScaleChannelsInputs, undefined>): tf.TensorInfo {
   const [pixels, channels] = pixelsAndChannels(x);
   const batch = x.shape[0];
   const y = backend.makeOutput(x.shape, 'float32');
-  instantiate<{ scaleChannels(...args: number[]): void }>(backend, scaleChannelsWasm).scaleChannels(
-    address(backend, x), address(backend, scale), address(backend, y), batch, pixels / batch, channels);
+  parallel(backend, scaleChannelsWasm, 'scaleChannels', batch,
+    [address(backend, x), address(backend, scale), address(backend, y), batch, pixels / batch, channels]);
   return y;
 }
 

@@ -24,10 +24,12 @@ import { conv2DBackpropInputConfig } from './Conv2DBackpropInput';
 import { batchNorm2dInferenceGradientConfig, reluGradientConfig, scaleChannelsGradientConfig } from './gradients';
 import { fusedConv2DConfig } from './FusedConv2D';
 import { identityConfig } from './Identity';
+import { maxPoolConfig } from './MaxPool';
 import { maxPoolGradConfig } from './MaxPoolGrad';
 import { reluGradConfig } from './ReluGrad';
 import { scaleChannelsConfig } from './ScaleChannels';
 import { sgdMomentumConfig } from './SgdMomentum';
+import { useSharedMemory } from './sharedMemory';
 import { sliceConfig } from './Slice';
 import { registerReplacing } from './wasmKernel';
 
@@ -41,6 +43,7 @@ const KERNELS: tf.KernelConfig[] = [
   conv2DBackpropInputConfig,
   fusedConv2DConfig,
   identityConfig,
+  maxPoolConfig,
   maxPoolGradConfig,
   reluGradConfig,
   scaleChannelsConfig,
@@ -54,6 +57,7 @@ let stockReluGradient: tf.GradConfig | undefined;
 /** Gives the wasm backend the kernels it needs to train a conv net, replacing stock ones where ours are faster.
  *  Safe to call again (a notebook cell rerun): registration is checked per kernel. */
 export function registerWasmTrainingKernels(): void {
+  useSharedMemory();
   for (const config of KERNELS) registerReplacing(config);
   tf.registerGradient(scaleChannelsGradientConfig);
   tf.registerGradient(batchNorm2dInferenceGradientConfig);

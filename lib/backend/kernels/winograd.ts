@@ -1,18 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { address, instantiate } from './heap';
+import { kernelThreads, parallel } from './threads';
 import { winogradWasm } from './wasm/modules';
 import { free } from './wasmKernel';
 
-/** wasm/winograd.c's two functions; pointers are byte offsets into the backend's memory. */
+/** wasm/winograd.c's filter transform; its other functions run as parallel units (threads.ts). Pointers are byte
+ *  offsets into the backend's memory. */
 interface Winograd {
   winogradFilter(w: number, u: number, C: number, K: number, flipped: number): void;
-  winogradConv(x: number, u: number, y: number, scratch: number, ...dims: number[]): void;
-  winogradFilterGrad(x: number, dy: number, dw: number, scratch: number, ...dims: number[]): void;
 }
 
-/** Tiles wasm/winograd.c's filter gradient transforms at a time (its TILES). */
-const TILES = 63;
+/** wasm/winograd.c's units of work: tiles per unit of the convolution (CONV_UNIT), images per unit of the filter
+ *  gradient (GRAD_IMAGES), and tiles that the filter gradient transforms at a time (TILES). */
+const CONV_UNIT = 64;
+const GRAD_IMAGES = 8;
+const TILES = 31;
 
 /** A convolution as wasm/winograd.c computes it: y [B, OH, OW, K] from x [B, H, W, C], 3×3, stride 1, padded by
  *  top and left (and whatever makes OH × OW). */
@@ -44,40 +47,33 @@ export function winogradFits(info: tf.backend_util.Conv2DInfo, inChannels: numbe
     info.dilationHeight === 1 && info.dilationWidth === 1 && inChannels % 4 === 0 && outChannels % 8 === 0;
 }
 
-/** y = x ⊛ filter by Winograd F(2×2, 3×3). `flipped` computes with the filter turned half round and its channels
+/** y = x ⊛ filter by Winograd F(2×2, 3×3), tiles spread over the kernel threads. `flipped` computes with the filter turned half round and its channels
  *  swapped, as the input gradient needs: the filter is then [3, 3, K, C]. */
 export function winogradConv(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, shape: WinogradShape, flipped: boolean): tf.TensorInfo {
   const { batch, inHeight, inWidth, inChannels: C, outHeight, outWidth, outChannels: K, top, left } = shape;
-  const kernels = instantiate<Winograd>(backend, winogradWasm);
   const u = backend.makeOutput([16, C, K], 'float32');
-  const scratch = backend.makeOutput([80 * C + 512], 'float32');
+  const scratch = backend.makeOutput([kernelThreads() * (80 * C + 512)], 'float32');
   const y = backend.makeOutput([batch, outHeight, outWidth, K], 'float32');
-  kernels.winogradFilter(address(backend, filter), address(backend, u), C, K, flipped ? 1 : 0);
-  kernels.winogradConv(address(backend, x), address(backend, u), address(backend, y), address(backend, scratch),
-    batch, inHeight, inWidth, C, outHeight, outWidth, K, top, left);
+  instantiate<Winograd>(backend, winogradWasm).winogradFilter(address(backend, filter), address(backend, u), C, K, flipped ? 1 : 0);
+  const tiles = batch * Math.ceil(outHeight / 2) * Math.ceil(outWidth / 2);
+  parallel(backend, winogradWasm, 'winogradConv', Math.ceil(tiles / CONV_UNIT), [address(backend, x), address(backend, u),
+    address(backend, y), address(backend, scratch), batch, inHeight, inWidth, C, outHeight, outWidth, K, top, left]);
   free(backend, u, scratch);
   return y;
 }
 
-/** dw [3, 3, C, K] of the convolution y = x ⊛ w of this shape, from x and dy, by Winograd F(3×3, 2×2). */
+/** dw [3, 3, C, K] of the convolution y = x ⊛ w of this shape, from x and dy, by Winograd F(3×3, 4×4): each group of
+ *  GRAD_IMAGES images sums its tiles' products (in parallel), then the groups' sums are added in order, so that no
+ *  sum depends on the thread count. */
 export function winogradFilterGrad(backend: BackendWasm, x: tf.TensorInfo, dy: tf.TensorInfo, shape: WinogradShape): tf.TensorInfo {
   const { batch, inHeight, inWidth, inChannels: C, outHeight, outWidth, outChannels: K, top, left } = shape;
-  const kernels = instantiate<Winograd>(backend, winogradWasm);
-  const scratch = backend.makeOutput([16 * TILES * (C + K) + 16 * C * (K + 1)], 'float32');
+  const units = Math.ceil(batch / GRAD_IMAGES);
+  const scratch = backend.makeOutput([kernelThreads() * (36 * TILES * (C + K) + 36 * C + 144)], 'float32');
+  const partials = backend.makeOutput([units, 36, C, K], 'float32');
   const dw = backend.makeOutput([3, 3, C, K], 'float32');
-  kernels.winogradFilterGrad(address(backend, x), address(backend, dy), address(backend, dw), address(backend, scratch),
-    batch, inHeight, inWidth, C, outHeight, outWidth, K, top, left);
-  free(backend, scratch);
+  parallel(backend, winogradWasm, 'winogradFilterGradPartial', units, [address(backend, x), address(backend, dy),
+    address(backend, partials), address(backend, scratch), batch, inHeight, inWidth, C, outHeight, outWidth, K, top, left]);
+  parallel(backend, winogradWasm, 'winogradFilterGradSum', C / 4, [address(backend, partials), address(backend, dw), units, C, K]);
+  free(backend, scratch, partials);
   return dw;
-}
-
-/** A forward convolution (Conv2D's or FusedConv2D's inputs and attributes) by Winograd, or undefined where it does
- *  not fit (see winogradFits) and the stock kernel runs. */
-export function forwardByWinograd(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.Conv2DAttrs): tf.TensorInfo | undefined {
-  if (attrs.dataFormat === 'NCHW') return undefined;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filter.shape as [number, number, number, number], attrs.strides,
-    attrs.dilations, attrs.pad, attrs.dimRoundingMode);
-  if (!winogradFits(info, info.inChannels, info.outChannels)) return undefined;
-  return winogradConv(backend, x, filter, winogradShape(info), false);
 }

@@ -3,7 +3,7 @@
 ;; v128 holds 4 channels). Pointers are byte offsets. Pixels go in blocks of 64, each block once per group of 4
 ;; channels, so that the group's parameters stay in registers. Compiled into modules.ts by npm run build:wasm.
 (module
-  (import "env" "memory" (memory 1))
+  (import "env" "memory" (memory 1 65536 shared))
 
   ;; out = x·a[c] + b[c] (BatchNorm2d at inference); params holds a, b, C floats each.
   (func (export "affine") (param $x i32) (param $out i32) (param $params i32) (param $P i32) (param $C i32)

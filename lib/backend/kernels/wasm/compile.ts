@@ -38,12 +38,17 @@ export function sourceHash(file: string): string {
 
 let loaded: ReturnType<typeof wabt> | undefined;
 
-/** One .wat file as a WebAssembly binary. The kernels use 128-bit SIMD, a feature wabt parses only when asked. */
+/** The WebAssembly features our modules use, which wabt parses only when asked: 128-bit SIMD, and threads for the
+ *  shared memory they import (the backend's, which the kernel threads share: ../sharedMemory.ts). */
+const FEATURES = { simd: true, threads: true };
+
+/** One .wat file as a WebAssembly binary. */
 export async function compileWat(file: string): Promise<Uint8Array> {
   const compiler = await (loaded ??= wabt());
-  const module = compiler.parseWat(basename(file), readFileSync(file, 'utf8'), { simd: true });
+  const module = compiler.parseWat(basename(file), readFileSync(file, 'utf8'), FEATURES);
   try {
-    module.validate();
+    // wabt's typings leave out validate's features argument, without which a shared memory fails validation
+    (module as unknown as { validate(features: object): void }).validate(FEATURES);
     return module.toBinary({}).buffer;
   } finally {
     module.destroy();
@@ -55,7 +60,8 @@ export async function compileC(file: string): Promise<Uint8Array> {
   const folder = mkdtempSync(join(tmpdir(), 'build-wasm-'));
   const out = join(folder, 'module.wasm');
   try {
-    execFileSync('clang', ['--target=wasm32', '-O3', '-msimd128', '-fno-builtin', '-nostdlib', '-Wl,--no-entry', '-Wl,--import-memory',
+    execFileSync('clang', ['--target=wasm32', '-O3', '-msimd128', '-matomics', '-mbulk-memory', '-fno-builtin', '-nostdlib',
+      '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--shared-memory', '-Wl,--max-memory=4294967296',
       '-Wl,--strip-all', '-o', out, file], { stdio: ['ignore', 'inherit', 'inherit'] });
     const bytes = new Uint8Array(readFileSync(out));
     await checkSelfContained(file, bytes);
@@ -69,7 +75,7 @@ export async function compileC(file: string): Promise<Uint8Array> {
  *  a C stack (a global pointer into memory) and constants (data segments) into the memory it imports, the backend's. */
 export async function checkSelfContained(file: string, bytes: Uint8Array): Promise<void> {
   const compiler = await (loaded ??= wabt());
-  const module = compiler.readWasm(bytes, { simd: true });
+  const module = compiler.readWasm(bytes, FEATURES);
   try {
     const text = module.toText({});
     const imports = text.match(/\(import "[^"]*" "[^"]*"/g) ?? [];

@@ -4,7 +4,7 @@
 ;; (windows may overlap). Needs C % 4 == 0; dx is zeroed here. Pointers are byte offsets.
 ;; Compiled into modules.ts by npm run build:wasm.
 (module
-  (import "env" "memory" (memory 1))
+  (import "env" "memory" (memory 1 65536 shared))
   (func (export "maxPoolGrad")
     (param $x i32) (param $dy i32) (param $dx i32)
     (param $B i32) (param $H i32) (param $W i32) (param $C i32) (param $OH i32) (param $OW i32)

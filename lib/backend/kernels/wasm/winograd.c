@@ -1,17 +1,22 @@
-// Winograd F(2×2, 3×3): a 3×3, stride-1 convolution, NHWC, for the tfjs wasm backend's own memory.
+// Winograd's minimal filtering for 3×3, stride-1 convolutions, NHWC, in the tfjs wasm backend's own memory: the
+// forward convolution (and the input gradient, which is one) by F(2×2, 3×3), the filter gradient by F(3×3, 4×4).
 //
 //   y[b, oy, ox, k] = Σ over r, s, c of x[b, oy + r − top, ox + s − left, c] · g[r, s, c, k]   (zero outside x)
 //
 // Each 2×2 block of outputs ("tile") comes from a 4×4 patch of x: with V = Bᵀ·patch·B and U = G·g·Gᵀ (16 numbers per
 // channel pair), the tile is Aᵀ·(Σ_c V ⊙ U)·A. That is 16 multiplies per channel pair where the direct sum needs 36:
 // 2.25 times fewer, for a few additions on either side (Lavin & Gray, "Fast Algorithms for Convolutional Neural
-// Networks", 2015). Rounding differs from the direct sum by a few float32 ulps.
+// Networks", 2015). F(4×4, 3×3) would need four times fewer, but its 6×6 transforms cost more than they save on the
+// network's 8 to 32 channels (measured: 1.2–1.3 times slower on the two big layers, V8 turning the transforms into
+// far more instructions than their arithmetic); for the filter gradient, where each tile's transforms are shared by
+// all channel pairs, F(3×3, 4×4) is 1.2–1.5 times faster than F(3×3, 2×2) (below). Rounding differs from the direct
+// sum by some float32 ulps (test/kernels/winograd.test.ts bounds it against the direct sum in float64).
 //
 // The kernels' work is a small matrix product per patch position p: V[p] (4 tiles × C) times U[p] (C × K), kept in
-// 8 SIMD registers (4 tiles × 8 output channels), as wasm/filterGrad.wat does. Needs C % 4 == 0 and K % 8 == 0.
-// Pointers are byte offsets into the backend's memory; this file allocates nothing and has no data, so it leaves the
-// backend's memory alone apart from the output and the scratch it is given. Compiled into modules.ts by
-// npm run build:wasm (clang, wasm32, SIMD128).
+// 8 SIMD registers (4 tiles × 8 output channels). Needs C % 4 == 0 and K % 8 == 0. Work is split into units
+// (threads.ts) whose results do not depend on which thread runs them. Pointers are byte offsets into the backend's
+// memory; this file allocates nothing and has no data, so it leaves the backend's memory alone apart from the output
+// and the scratch it is given. Compiled into modules.ts by npm run build:wasm (clang, wasm32, SIMD128).
 #include <wasm_simd128.h>
 
 typedef v128_t f32x4;
@@ -23,6 +28,7 @@ typedef v128_t f32x4;
 #define MUL wasm_f32x4_mul
 #define LOAD(p) wasm_v128_load(p)
 #define STORE(p, v) wasm_v128_store(p, v)
+#define SPLAT wasm_f32x4_splat
 
 // U[p][c][k] = G·g·Gᵀ with g[r][s] = w[r][s][c][k] (a forward convolution: w is [3][3][C][K]), or, when `flipped`,
 // g[r][s] = w[2 − r][2 − s][k][c] (the input gradient: w is [3][3][K][C], turned half round, its channels swapped).
@@ -145,15 +151,21 @@ static inline void writeTile(const float *m, float *y, int OH, int OW, int K, in
   }
 }
 
-// y = x ⊛ g for x [B][H][W][C], y [B][OH][OW][K], u = winogradFilter's U [16][C][K]. scratch holds 80·C + 512 floats.
+// Tiles are numbered through the batch, image by image and row by row; a unit of work is CONV_UNIT of them.
+#define CONV_UNIT 64
+
+// y = x ⊛ g for x [B][H][W][C], y [B][OH][OW][K], u = winogradFilter's U [16][C][K], on the tiles of unit `unit`
+// (each tile's outputs depend on that tile alone, so units may run in any order, on any thread). scratch holds
+// 80·C + 512 floats per thread.
 INLINE void convolve(const float *x, const float *u, float *y, float *scratch, int B, int H, int W, int C, int OH,
-                  int OW, int K, int top, int left) {
+                  int OW, int K, int top, int left, int unit) {
   int tileRows = (OH + 1) / 2, tileCols = (OW + 1) / 2, perImage = tileRows * tileCols, tiles = B * perImage;
+  int start = unit * CONV_UNIT, end = start + CONV_UNIT < tiles ? start + CONV_UNIT : tiles;
   float *v = scratch;           // [16][4][C]: the patches of 4 tiles
   float *m = scratch + 64 * C;  // [16][4][8]: their products with 8 output channels of U
   float *edge = m + 512;        // [4][4][C]: a patch past the image's edge
-  for (int first = 0; first < tiles; first += 4) {
-    int count = tiles - first < 4 ? tiles - first : 4;
+  for (int first = start; first < end; first += 4) {
+    int count = end - first < 4 ? end - first : 4;
     for (int t = 0; t < 4; t++) {
       int n = first + (t < count ? t : 0);  // a short last group repeats its first tile, and does not write it
       int b = n / perImage, ty = (n % perImage) / tileCols, tx = n % tileCols;
@@ -177,51 +189,120 @@ INLINE void convolve(const float *x, const float *u, float *y, float *scratch, i
 // network's 24×24×16 layer). Same arithmetic, in the same order, for every C.
 EXPORT("winogradConv")
 void winogradConv(const float *x, const float *u, float *y, float *scratch, int B, int H, int W, int C, int OH,
-                  int OW, int K, int top, int left) {
-  if (C == 8) convolve(x, u, y, scratch, B, H, W, 8, OH, OW, K, top, left);
-  else if (C == 16) convolve(x, u, y, scratch, B, H, W, 16, OH, OW, K, top, left);
-  else if (C == 32) convolve(x, u, y, scratch, B, H, W, 32, OH, OW, K, top, left);
-  else convolve(x, u, y, scratch, B, H, W, C, OH, OW, K, top, left);
+                  int OW, int K, int top, int left, int unit, int thread) {
+  scratch += thread * (80 * C + 512);
+  if (C == 8) convolve(x, u, y, scratch, B, H, W, 8, OH, OW, K, top, left, unit);
+  else if (C == 16) convolve(x, u, y, scratch, B, H, W, 16, OH, OW, K, top, left, unit);
+  else if (C == 32) convolve(x, u, y, scratch, B, H, W, 32, OH, OW, K, top, left, unit);
+  else convolve(x, u, y, scratch, B, H, W, C, OH, OW, K, top, left, unit);
 }
 
-// The filter gradient by Winograd F(3×3, 2×2), the same trick turned round:
+// Bᵀ·(a0 … a5)ᵀ for six vectors: the input transform of one column or row.
+INLINE void input6(f32x4 a0, f32x4 a1, f32x4 a2, f32x4 a3, f32x4 a4, f32x4 a5, f32x4 *t) {
+  f32x4 four = SPLAT(4.0f), five = SPLAT(5.0f), two = SPLAT(2.0f);
+  f32x4 p = SUB(a4, MUL(four, a2)), q = SUB(a3, MUL(four, a1));
+  f32x4 r = SUB(a4, a2), s = MUL(two, SUB(a3, a1));
+  t[0] = ADD(SUB(MUL(four, a0), MUL(five, a2)), a4);
+  t[1] = ADD(p, q);
+  t[2] = SUB(p, q);
+  t[3] = ADD(r, s);
+  t[4] = SUB(r, s);
+  t[5] = ADD(SUB(MUL(four, a1), MUL(five, a3)), a5);
+}
+
+// For the filter gradient, one tile's patch, four channels at a time: v[p·stride + c] = (Bᵀ·d·B)[p] for the 6×6 patch d whose top-left corner
+// is x's row iy, column ix. A patch that reaches past the image's edge is first copied to `edge` [6][6][C], zeros
+// where it is outside, so that the transform itself never checks. The rows are transformed first, through `rows`
+// [6][6][4] (36 vectors do not fit in registers; V8 would spill them less tidily).
+INLINE void transformPatch6(const float *image, float *v, float *edge, float *rows, int H, int W, int C, int stride,
+                           int iy, int ix) {
+  const float *corner = edge;
+  int rowStep = 6 * C;
+  if (iy >= 0 && ix >= 0 && iy + 6 <= H && ix + 6 <= W) {
+    corner = image + (iy * W + ix) * C;
+    rowStep = W * C;
+  } else {
+    for (int i = 0; i < 6; i++)
+      for (int j = 0; j < 6; j++) {
+        int y = iy + i, x = ix + j, inside = y >= 0 && y < H && x >= 0 && x < W;
+        for (int c = 0; c < C; c += 4)
+          STORE(edge + (i * 6 + j) * C + c, inside ? LOAD(image + (y * W + x) * C + c) : SPLAT(0.0f));
+      }
+  }
+  for (int c = 0; c < C; c += 4) {
+#pragma unroll
+    for (int i = 0; i < 6; i++) {  // d·B, row by row
+      const float *row = corner + i * rowStep + c;
+      f32x4 s[6];
+      input6(LOAD(row), LOAD(row + C), LOAD(row + 2 * C), LOAD(row + 3 * C), LOAD(row + 4 * C), LOAD(row + 5 * C), s);
+#pragma unroll
+      for (int j = 0; j < 6; j++) STORE(rows + (i * 6 + j) * 4, s[j]);
+    }
+#pragma unroll
+    for (int j = 0; j < 6; j++) {  // Bᵀ·(d·B), column by column
+      const float *col = rows + j * 4;
+      f32x4 s[6];
+      input6(LOAD(col), LOAD(col + 24), LOAD(col + 48), LOAD(col + 72), LOAD(col + 96), LOAD(col + 120), s);
+#pragma unroll
+      for (int i = 0; i < 6; i++) STORE(v + (i * 6 + j) * stride + c, s[i]);
+    }
+  }
+}
+
+// The filter gradient by Winograd F(3×3, 4×4), the same trick turned round and on larger tiles, with the
+// interpolation points 0, ±1, ±2:
+//
+//   Bᵀ = [[4, 0, −5, 0, 1, 0], [0, −4, −4, 1, 1, 0], [0, 4, −4, −1, 1, 0], [0, −2, −1, 2, 1, 0], [0, 2, −1, −2, 1, 0],
+//         [0, 4, 0, −5, 0, 1]]
+//   A  = [[1, 0, 0, 0], [1, 1, 1, 1], [1, −1, 1, −1], [1, 2, 4, 8], [1, −2, 4, −8], [0, 0, 0, 1]]
+//   Gᵀ = [[¼, −⅙, −⅙, 1/24, 1/24, 0], [0, −⅙, ⅙, 1/12, −1/12, 0], [0, −⅙, −⅙, ⅙, ⅙, 1]]
+//
 //
 //   dw[r, s, c, k] = Σ over b, oy, ox of x[b, oy + r − top, ox + s − left, c] · dy[b, oy, ox, k]
 //
-// Each 2×2 tile of dy adds to all of dw a 3×3 correlation of the 4×4 patch of x under it with that tile:
-// dw += Aᵀ·(V ⊙ D)·A with V = Bᵀ·patch·B (transformPatch above) and D = G·tile·Gᵀ, where
-// G = [[1, 0], [½, ½], [½, −½], [0, −1]] and Aᵀ = [[1, 1, 1, 0], [0, 1, −1, 0], [0, 1, 1, 1]]. Summing V ⊙ D over
-// all tiles first leaves one product per channel pair and patch position: 16 multiply-adds per tile where the direct
-// sum needs 36.
+// Each 4×4 tile of dy adds to all of dw a 3×3 correlation of the 6×6 patch of x under it with that tile:
+// dw += Gᵀ·(V ⊙ D)·G with V = Bᵀ·patch·B (transformPatch6) and D = A·tile·Aᵀ (A has only 0, ±1, ±2, ±4, ±8, so D is
+// exact but for its sums). Summing V ⊙ D over tiles first leaves one product per channel pair and patch position: 36
+// multiply-adds per tile of 16 where the direct sum needs 144, and the costly Gᵀ·m·G runs once per filter.
 
-// One tile of dy, four channels at a time: d[p·stride + k] = (G·tile·Gᵀ)[p] for the 2×2 tile at row oy, column ox
-// (rows and columns past dy's edge read as zero).
-static inline void transformTile(const float *image, float *d, int OH, int OW, int K, int stride, int oy, int ox) {
+// A·(e0 … e3)ᵀ: a column or row of a dy tile, four values to six.
+INLINE void gradient6(f32x4 e0, f32x4 e1, f32x4 e2, f32x4 e3, f32x4 *t) {
+  f32x4 a = ADD(e0, e2), b = ADD(e1, e3);
+  f32x4 c = ADD(e0, MUL(SPLAT(4.0f), e2)), d = ADD(MUL(SPLAT(2.0f), e1), MUL(SPLAT(8.0f), e3));
+  t[0] = e0;
+  t[1] = ADD(a, b);
+  t[2] = SUB(a, b);
+  t[3] = ADD(c, d);
+  t[4] = SUB(c, d);
+  t[5] = e3;
+}
+
+// One tile of dy, four channels at a time: d[p·stride + k] = (A·tile·Aᵀ)[p] for the 4×4 tile at row oy, column ox
+// (rows and columns past dy's edge read as zero), the rows first, through `rows` [4][6][4].
+INLINE void transformTile(const float *image, float *d, float *rows, int OH, int OW, int K, int stride, int oy, int ox) {
   for (int k = 0; k < K; k += 4) {
-    f32x4 e[4];
-    for (int i = 0; i < 2; i++)
-      for (int j = 0; j < 2; j++)
-        e[i * 2 + j] = oy + i < OH && ox + j < OW ? LOAD(image + ((oy + i) * OW + ox + j) * K + k) : wasm_f32x4_splat(0.0f);
-    f32x4 half = wasm_f32x4_splat(0.5f);
-    f32x4 t[8];  // G·tile, 4 × 2
-    for (int j = 0; j < 2; j++) {
-      t[j] = e[j];
-      t[2 + j] = MUL(half, ADD(e[j], e[2 + j]));
-      t[4 + j] = MUL(half, SUB(e[j], e[2 + j]));
-      t[6 + j] = SUB(wasm_f32x4_splat(0.0f), e[2 + j]);
+#pragma unroll
+    for (int i = 0; i < 4; i++) {  // tile·Aᵀ, row by row
+      f32x4 e[4], s[6];
+#pragma unroll
+      for (int j = 0; j < 4; j++)
+        e[j] = oy + i < OH && ox + j < OW ? LOAD(image + ((oy + i) * OW + ox + j) * K + k) : SPLAT(0.0f);
+      gradient6(e[0], e[1], e[2], e[3], s);
+#pragma unroll
+      for (int j = 0; j < 6; j++) STORE(rows + (i * 6 + j) * 4, s[j]);
     }
-    for (int i = 0; i < 4; i++) {  // (G·tile)·Gᵀ
-      float *out = d + (i * 4) * stride + k;
-      STORE(out, t[i * 2]);
-      STORE(out + stride, MUL(half, ADD(t[i * 2], t[i * 2 + 1])));
-      STORE(out + 2 * stride, MUL(half, SUB(t[i * 2], t[i * 2 + 1])));
-      STORE(out + 3 * stride, SUB(wasm_f32x4_splat(0.0f), t[i * 2 + 1]));
+#pragma unroll
+    for (int j = 0; j < 6; j++) {  // A·(tile·Aᵀ), column by column
+      f32x4 s[6];
+      gradient6(LOAD(rows + j * 4), LOAD(rows + (6 + j) * 4), LOAD(rows + (12 + j) * 4), LOAD(rows + (18 + j) * 4), s);
+#pragma unroll
+      for (int i = 0; i < 6; i++) STORE(d + (i * 6 + j) * stride + k, s[i]);
     }
   }
 }
 
 // m[c·K + k] += Σ over n tiles of v[t·C + c] · d[t·K + k], for 4 input channels c and 8 output channels k.
-static inline void accumulate4x8(const float *v, const float *d, float *m, int n, int C, int K) {
+INLINE void accumulate4x8(const float *v, const float *d, float *m, int n, int C, int K) {
   f32x4 a00 = LOAD(m), a01 = LOAD(m + 4), a10 = LOAD(m + K), a11 = LOAD(m + K + 4);
   f32x4 a20 = LOAD(m + 2 * K), a21 = LOAD(m + 2 * K + 4), a30 = LOAD(m + 3 * K), a31 = LOAD(m + 3 * K + 4);
   int t = 0;
@@ -250,44 +331,73 @@ static inline void accumulate4x8(const float *v, const float *d, float *m, int n
   STORE(m + 3 * K + 4, a31);
 }
 
-#define TILES 63  // tiles transformed at a time: their V and D stay in L2; odd, so that the 16 positions do not share cache sets
+#define TILES 31  // tiles transformed at a time: their V and D stay in L2; odd, so that the 36 positions do not share cache sets
+#define GRAD_IMAGES 8  // images per unit of work: each unit sums its own tiles, and the units' sums are added in order
 
-// dw [3][3][C][K] for x [B][H][W][C] and dy [B][OH][OW][K]. scratch holds 16·TILES·(C + K) + 16·C·(K + 1) floats.
-EXPORT("winogradFilterGrad")
-void winogradFilterGrad(const float *x, const float *dy, float *dw, float *scratch, int B, int H, int W, int C,
-                        int OH, int OW, int K, int top, int left) {
-  int tileRows = (OH + 1) / 2, tileCols = (OW + 1) / 2, perImage = tileRows * tileCols, tiles = B * perImage;
-  float *v = scratch;                 // [16][TILES][C]
-  float *d = v + 16 * TILES * C;      // [16][TILES][K]
-  float *m = d + 16 * TILES * K;      // [16][C][K]: Σ V ⊙ D so far
-  float *edge = m + 16 * C * K;       // [4][4][C]: a patch past the image's edge
-  for (int i = 0; i < 16 * C * K; i += 4) STORE(m + i, wasm_f32x4_splat(0.0f));
-  for (int first = 0; first < tiles; first += TILES) {
+// The transformed filter gradient of the images of unit `unit` (GRAD_IMAGES of them, fewer in the last), summed over
+// their tiles in order: m [36][C][K] at partials + unit·36·C·K. x [B][H][W][C], dy [B][OH][OW][K]. scratch holds
+// 36·TILES·(C + K) + 36·C + 144 floats per thread.
+EXPORT("winogradFilterGradPartial")
+void winogradFilterGradPartial(const float *x, const float *dy, float *partials, float *scratch, int B, int H, int W,
+                               int C, int OH, int OW, int K, int top, int left, int unit, int thread) {
+  int tileRows = (OH + 3) / 4, tileCols = (OW + 3) / 4, perImage = tileRows * tileCols;
+  int lastImage = (unit + 1) * GRAD_IMAGES < B ? (unit + 1) * GRAD_IMAGES : B;
+  int start = unit * GRAD_IMAGES * perImage, tiles = lastImage * perImage;
+  float *v = scratch + thread * (36 * TILES * (C + K) + 36 * C + 144);  // [36][TILES][C]
+  float *d = v + 36 * TILES * C;                                   // [36][TILES][K]
+  float *edge = d + 36 * TILES * K;                                // [6][6][C]: a patch past the image's edge
+  float *rows = edge + 36 * C;                                     // [6][6][4]: the transforms' halfway values
+  float *m = partials + unit * 36 * C * K;                         // [36][C][K]: Σ V ⊙ D so far
+  for (int i = 0; i < 36 * C * K; i += 4) STORE(m + i, SPLAT(0.0f));
+  for (int first = start; first < tiles; first += TILES) {
     int count = tiles - first < TILES ? tiles - first : TILES;
     for (int t = 0; t < count; t++) {
       int n = first + t, b = n / perImage, ty = (n % perImage) / tileCols, tx = n % tileCols;
-      transformPatch(x + b * H * W * C, v + t * C, edge, H, W, C, TILES * C, 2 * ty - top, 2 * tx - left);
-      transformTile(dy + b * OH * OW * K, d + t * K, OH, OW, K, TILES * K, 2 * ty, 2 * tx);
+      transformPatch6(x + b * H * W * C, v + t * C, edge, rows, H, W, C, TILES * C, 4 * ty - top, 4 * tx - left);
+      transformTile(dy + b * OH * OW * K, d + t * K, rows, OH, OW, K, TILES * K, 4 * ty, 4 * tx);
     }
-    for (int p = 0; p < 16; p++)
+        for (int p = 0; p < 36; p++)
       for (int c = 0; c < C; c += 4)
         for (int k = 0; k < K; k += 8)
           accumulate4x8(v + p * TILES * C + c, d + p * TILES * K + k, m + (p * C + c) * K + k, count, C, K);
   }
-  for (int c = 0; c < C; c++) {  // dw = Aᵀ·m·A, four output channels at a time
+}
+
+// Gᵀ·(m0 … m5)ᵀ: six values to three, the inverse transform of the filter gradient.
+INLINE void inverse6(f32x4 m0, f32x4 m1, f32x4 m2, f32x4 m3, f32x4 m4, f32x4 m5, f32x4 *z) {
+  f32x4 sixth = SPLAT(1.0f / 6.0f);
+  f32x4 a = ADD(m1, m2), b = SUB(m1, m2), c = ADD(m3, m4), d = SUB(m3, m4);
+  z[0] = ADD(SUB(MUL(SPLAT(0.25f), m0), MUL(sixth, a)), MUL(SPLAT(1.0f / 24.0f), c));
+  z[1] = ADD(MUL(SPLAT(-1.0f / 6.0f), b), MUL(SPLAT(1.0f / 12.0f), d));
+  z[2] = ADD(MUL(sixth, SUB(c, a)), m5);
+}
+
+// dw [3][3][C][K] = Gᵀ·m·G for input channels 4·unit … 4·unit + 3, m the sum of the `units` partial sums in unit
+// order, four output channels at a time.
+EXPORT("winogradFilterGradSum")
+void winogradFilterGradSum(const float *partials, float *dw, int units, int C, int K, int unit, int thread) {
+  for (int c = 4 * unit; c < 4 * unit + 4; c++) {
     for (int k = 0; k < K; k += 4) {
-      f32x4 q[16], z[12];
-      for (int p = 0; p < 16; p++) q[p] = LOAD(m + (p * C + c) * K + k);
-      for (int j = 0; j < 4; j++) {  // Aᵀ·m
-        z[j] = ADD(ADD(q[j], q[4 + j]), q[8 + j]);
-        z[4 + j] = SUB(q[4 + j], q[8 + j]);
-        z[8 + j] = ADD(ADD(q[4 + j], q[8 + j]), q[12 + j]);
+      f32x4 q[36], z[18];
+      #pragma unroll
+      for (int p = 0; p < 36; p++) {
+        const float *at = partials + (p * C + c) * K + k;
+        q[p] = LOAD(at);
+        for (int u = 1; u < units; u++) q[p] = ADD(q[p], LOAD(at + u * 36 * C * K));
       }
-      for (int r = 0; r < 3; r++) {  // (Aᵀ·m)·A
-        float *out = dw + ((r * 3) * C + c) * K + k;
-        STORE(out, ADD(ADD(z[r * 4], z[r * 4 + 1]), z[r * 4 + 2]));
-        STORE(out + C * K, SUB(z[r * 4 + 1], z[r * 4 + 2]));
-        STORE(out + 2 * C * K, ADD(ADD(z[r * 4 + 1], z[r * 4 + 2]), z[r * 4 + 3]));
+      #pragma unroll
+      for (int j = 0; j < 6; j++) {  // Gᵀ·m, 3 × 6
+        f32x4 s[3];
+        inverse6(q[j], q[6 + j], q[12 + j], q[18 + j], q[24 + j], q[30 + j], s);
+        #pragma unroll
+        for (int i = 0; i < 3; i++) z[i * 6 + j] = s[i];
+      }
+      #pragma unroll
+      for (int r = 0; r < 3; r++) {  // (Gᵀ·m)·G
+        f32x4 s[3];
+        inverse6(z[r * 6], z[r * 6 + 1], z[r * 6 + 2], z[r * 6 + 3], z[r * 6 + 4], z[r * 6 + 5], s);
+        #pragma unroll
+        for (int j = 0; j < 3; j++) STORE(dw + ((r * 3 + j) * C + c) * K + k, s[j]);
       }
     }
   }

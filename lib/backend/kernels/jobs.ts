@@ -1,0 +1,101 @@
+/** How the main thread hands a kernel's work to the kernel threads (threads.ts, kernelThread.ts): both sides import
+ *  this file, which keeps off tfjs so that a thread starts quickly.
+ *
+ *  A job is one exported function of one of our modules (wasm/modules.ts), called as fn(...args, unit, thread) for
+ *  unit = 0 … units−1; every unit writes its own part of the output, so the result is the same whichever thread runs
+ *  which unit, and however many threads there are. The control block, an Int32Array on a SharedArrayBuffer:
+ *  - SEQ: the job's number, published last; a thread waits for it to change (spinning a while, then Atomics.wait).
+ *  - FN, UNITS, ARGC, ARGS…: the job.
+ *  - DONE: units finished; the main thread returns when it reaches UNITS.
+ *  - FAILED: set when a unit threw (its message is not carried: the main thread reruns the job alone and throws).
+ *  - STOP: threads leave their loop.
+ *  - CLAIM (a BigInt64 after the Int32 slots): the job's number in the high half, the next unit in the low half. A
+ *    thread takes a unit by compare-and-swap on the whole word, so a thread that read one job's arguments and was
+ *    held up can never run a unit of the next job with them: its swap expects the old number and fails. */
+import * as modules from './wasm/modules';
+
+export const SEQ = 0;
+export const DONE = 1;
+export const FAILED = 2;
+export const STOP = 3;
+export const FN = 4;
+export const UNITS = 5;
+export const ARGC = 6;
+export const ARGS = 7;
+export const MAX_ARGS = 23;
+const CLAIM_BYTE = 4 * (ARGS + MAX_ARGS + 2); // 8-byte aligned
+export const CONTROL_BYTES = CLAIM_BYTE + 8;
+
+/** The few WebAssembly API members used here (see heap.ts). */
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+};
+
+export type KernelFunction = (...args: number[]) => void;
+
+/** Every module of wasm/modules.ts instantiated on `memory`, by its bytes, and a table of all their functions in one
+ *  order that every thread computes alike (modules by name, functions in export order). */
+export interface Instances {
+  byBytes: Map<string, Record<string, unknown>>;
+  functions: KernelFunction[];
+  /** "module bytes, function name" → index in `functions`. */
+  index(bytes: string, fn: string): number;
+}
+
+export function instantiateAll(memory: object): Instances {
+  const byBytes = new Map<string, Record<string, unknown>>();
+  const functions: KernelFunction[] = [];
+  const indices = new Map<string, Map<string, number>>();
+  for (const name of Object.keys(modules).sort()) {
+    const bytes = (modules as Record<string, string>)[name];
+    const exports = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(bytes, 'base64')), { env: { memory } }).exports;
+    byBytes.set(bytes, exports);
+    const own = new Map<string, number>();
+    for (const [fn, f] of Object.entries(exports)) {
+      if (typeof f !== 'function') continue;
+      own.set(fn, functions.length);
+      functions.push(f as KernelFunction);
+    }
+    indices.set(bytes, own);
+  }
+  return {
+    byBytes,
+    functions,
+    index(bytes, fn) {
+      const i = indices.get(bytes)?.get(fn);
+      if (i === undefined) throw new Error(`no function ${fn} in that module`);
+      return i;
+    },
+  };
+}
+
+/** Views on a control block. */
+export function controlViews(buffer: SharedArrayBuffer): { control: Int32Array; claim: BigInt64Array } {
+  return { control: new Int32Array(buffer, 0, CLAIM_BYTE / 4), claim: new BigInt64Array(buffer, CLAIM_BYTE, 1) };
+}
+
+/** Takes and runs units of job `seq` until none is left (or the job is no longer `seq`). */
+export function runUnits(functions: KernelFunction[], control: Int32Array, claim: BigInt64Array, seq: number, thread: number): void {
+  const fn = functions[Atomics.load(control, FN)];
+  const units = Atomics.load(control, UNITS);
+  const args: number[] = [];
+  for (let i = 0, n = Atomics.load(control, ARGC); i < n; i++) args.push(Atomics.load(control, ARGS + i));
+  args.push(0, thread);
+  const unitAt = args.length - 2;
+  const tag = BigInt(seq) << 32n;
+  for (;;) {
+    const word = Atomics.load(claim, 0);
+    if ((word >> 32n) !== BigInt(seq)) return;
+    const unit = Number(word - tag);
+    if (unit >= units) return;
+    if (Atomics.compareExchange(claim, 0, word, word + 1n) !== word) continue;
+    try {
+      args[unitAt] = unit;
+      fn(...args);
+    } catch {
+      Atomics.store(control, FAILED, 1);
+    }
+    if (Atomics.add(control, DONE, 1) + 1 === units) Atomics.notify(control, DONE);
+  }
+}
