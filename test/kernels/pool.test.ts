@@ -1,4 +1,5 @@
 import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels } from '../../lib/backend/kernels/index';
@@ -57,3 +58,11 @@ for (const [kernel, forward, levels] of [['MaxPoolGrad', 'MaxPool', 5], ['AvgPoo
     }
   });
 }
+
+test('MaxPool on wasm (our 2×2 kernel where it applies, XNNPACK elsewhere) matches the cpu backend exactly', async () => {
+  for (const c of poolCases()) {
+    const attrs = { filterSize: c.filterSize, strides: c.strides, pad: c.pad };
+    const x: Inputs = { x: [randomValues(rng, c.shape, 5), c.shape] };
+    assert.deepEqual(await runOn('wasm', 'MaxPool', x, attrs), await runOn('cpu', 'MaxPool', x, attrs), JSON.stringify(c));
+  }
+});

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { instantiateAll, Instances } from './jobs';
+import { compiledModules, instantiateAll, Instances } from './jobs';
 
 const instances = new WeakMap<object, Instances>();
 
@@ -8,7 +8,7 @@ const instances = new WeakMap<object, Instances>();
  *  tensors in place. */
 export function instancesOf(memory: object): Instances {
   let found = instances.get(memory);
-  if (!found) instances.set(memory, (found = instantiateAll(memory)));
+  if (!found) instances.set(memory, (found = instantiateAll(memory, compiledModules())));
   return found;
 }
 

@@ -33,6 +33,8 @@ import { useSharedMemory } from './sharedMemory';
 import { sliceConfig } from './Slice';
 import { registerReplacing } from './wasmKernel';
 
+export { kernelThreads, MAX_KERNEL_THREADS, setKernelThreads } from './threads';
+
 const KERNELS: tf.KernelConfig[] = [
   avgPoolGradConfig,
   batchNorm2dInferenceConfig,

@@ -34,8 +34,19 @@ declare const WebAssembly: {
 
 export type KernelFunction = (...args: number[]) => void;
 
-/** Every module of wasm/modules.ts instantiated on `memory`, by its bytes, and a table of all their functions in one
- *  order that every thread computes alike (modules by name, functions in export order). */
+/** Our modules compiled, by name: once per process, and handed to the kernel threads, which so share the compiled
+ *  code, and V8's optimised tier of it as soon as any thread has made it hot (compiled apart, each thread would run
+ *  its first hundred or so calls of each function on the baseline compiler's slower code). */
+let compiled: Record<string, object> | undefined;
+export function compiledModules(): Record<string, object> {
+  compiled ??= Object.fromEntries(Object.entries(modules as Record<string, string>)
+    .map(([name, bytes]) => [name, new WebAssembly.Module(Buffer.from(bytes, 'base64'))]));
+  return compiled;
+}
+
+/** Every module of wasm/modules.ts (`modules`: compiled, by name) instantiated on `memory`, by its bytes, and a table
+ *  of all their functions in one order that every thread computes alike (modules by name, functions in export
+ *  order). */
 export interface Instances {
   byBytes: Map<string, Record<string, unknown>>;
   functions: KernelFunction[];
@@ -43,13 +54,13 @@ export interface Instances {
   index(bytes: string, fn: string): number;
 }
 
-export function instantiateAll(memory: object): Instances {
+export function instantiateAll(memory: object, compiledModules: Record<string, object>): Instances {
   const byBytes = new Map<string, Record<string, unknown>>();
   const functions: KernelFunction[] = [];
   const indices = new Map<string, Map<string, number>>();
   for (const name of Object.keys(modules).sort()) {
     const bytes = (modules as Record<string, string>)[name];
-    const exports = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(bytes, 'base64')), { env: { memory } }).exports;
+    const exports = new WebAssembly.Instance(compiledModules[name], { env: { memory } }).exports;
     byBytes.set(bytes, exports);
     const own = new Map<string, number>();
     for (const [fn, f] of Object.entries(exports)) {

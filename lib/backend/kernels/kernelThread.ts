@@ -5,14 +5,16 @@ import { controlViews, instantiateAll, runUnits, SEQ, STOP } from './jobs';
 
 interface ThreadData {
   memory: object;
+  /** Our modules, compiled by the main thread (jobs.ts: compiledModules). */
+  modules: Record<string, object>;
   control: SharedArrayBuffer;
   thread: number;
   /** Milliseconds to spin for the next job before sleeping. */
   spin: number;
 }
 
-const { memory, control: buffer, thread, spin } = workerData as ThreadData;
-const { functions } = instantiateAll(memory);
+const { memory, modules, control: buffer, thread, spin } = workerData as ThreadData;
+const { functions } = instantiateAll(memory, modules);
 const { control, claim } = controlViews(buffer);
 
 for (let seen = Atomics.load(control, SEQ); ;) {

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { instancesOf, memoryOf } from './heap';
-import { ARGC, ARGS, CONTROL_BYTES, controlViews, DONE, FAILED, FN, Instances, MAX_ARGS, runUnits, SEQ, STOP, UNITS } from './jobs';
+import { ARGC, ARGS, compiledModules, CONTROL_BYTES, controlViews, DONE, FAILED, FN, Instances, MAX_ARGS, runUnits, SEQ, STOP, UNITS } from './jobs';
 
 /** Threads for our kernels on the wasm backend. A kernel splits its work into units that do not depend on the thread
  *  count (tiles, blocks of pixels, fixed groups of images: see each kernel), and parallel() runs them on this thread
@@ -16,9 +16,14 @@ import { ARGC, ARGS, CONTROL_BYTES, controlViews, DONE, FAILED, FN, Instances, M
 let wanted = 1;
 let pool: Pool | undefined;
 
+/** The most threads a pool starts. */
+export const MAX_KERNEL_THREADS = 256;
+
 /** How many threads our kernels use from now on (this one included). */
 export function setKernelThreads(threads: number): void {
-  if (!(Number.isInteger(threads) && threads >= 1 && threads <= 256)) throw new Error(`kernel threads must be an integer from 1 to 256, got ${threads}`);
+  if (!(Number.isInteger(threads) && threads >= 1 && threads <= MAX_KERNEL_THREADS)) {
+    throw new Error(`kernel threads must be an integer from 1 to ${MAX_KERNEL_THREADS}, got ${threads}`);
+  }
   wanted = threads;
   if (pool && pool.threads !== threads) stopPool();
 }
@@ -64,7 +69,8 @@ class Pool {
     const spin = threads <= availableParallelism() ? SPIN_MS : 0;
     // The threads start in the background: a job that comes before one is ready runs without it.
     this.workers = Array.from({ length: threads - 1 }, (_, i) => {
-      const worker = new Worker(join(__dirname, 'kernelThread.js'), { workerData: { memory, control: buffer, thread: i + 1, spin } });
+      const workerData = { memory, modules: compiledModules(), control: buffer, thread: i + 1, spin };
+      const worker = new Worker(join(__dirname, 'kernelThread.js'), { workerData });
       worker.unref(); // a pool never keeps the process alive
       worker.on('error', () => undefined); // its units are run by the others; an error shows as a FAILED job
       return worker;

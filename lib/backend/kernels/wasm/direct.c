@@ -31,8 +31,55 @@ static inline void insideColumns(int s, int sw, int left, int W, int OW, int *fi
   if (*first > *last) *first = *last;
 }
 
-// y for image `unit`: four output pixels of a row by eight channels at a time; a pixel whose input column is outside
-// the image takes zeros there, and a short last group of a row repeats its first pixel without storing it.
+// Four pixels by eight channels of y: out[j·K + o] for the pixels whose windows start at input row iy0 and columns
+// x0 … x3, each with its own inside/outside test of the columns when `checked`. Only the first `count` are stored.
+static inline __attribute__((always_inline)) void fourPixels(const float *image, const float *w, float *out, int H, int W,
+                                                             int C, int K, int fh, int fw, int iy0, int x0, int x1,
+                                                             int x2, int x3, int count, int checked) {
+  f32x4 a00 = wasm_f32x4_splat(0.0f), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+  for (int r = 0; r < fh; r++) {
+    int iy = iy0 + r;
+    if (iy < 0 || iy >= H) continue;
+    const float *row = image + iy * W * C;
+    for (int s = 0; s < fw; s++) {
+      const float *at0 = row + (x0 + s) * C, *at1 = row + (x1 + s) * C;
+      const float *at2 = row + (x2 + s) * C, *at3 = row + (x3 + s) * C;
+      int in0 = 1, in1 = 1, in2 = 1, in3 = 1;
+      if (checked) {
+        in0 = x0 + s >= 0 && x0 + s < W, in1 = x1 + s >= 0 && x1 + s < W;
+        in2 = x2 + s >= 0 && x2 + s < W, in3 = x3 + s >= 0 && x3 + s < W;
+        if (!in0) at0 = row;
+        if (!in1) at1 = row;
+        if (!in2) at2 = row;
+        if (!in3) at3 = row;
+      }
+      const float *wp = w + (r * fw + s) * C * K;
+      for (int c = 0; c < C; c++) {
+        f32x4 w0 = LOAD(wp + c * K), w1 = LOAD(wp + c * K + 4);
+        f32x4 v = wasm_f32x4_splat(in0 ? at0[c] : 0.0f);
+        a00 = ADD(a00, MUL(v, w0));
+        a01 = ADD(a01, MUL(v, w1));
+        v = wasm_f32x4_splat(in1 ? at1[c] : 0.0f);
+        a10 = ADD(a10, MUL(v, w0));
+        a11 = ADD(a11, MUL(v, w1));
+        v = wasm_f32x4_splat(in2 ? at2[c] : 0.0f);
+        a20 = ADD(a20, MUL(v, w0));
+        a21 = ADD(a21, MUL(v, w1));
+        v = wasm_f32x4_splat(in3 ? at3[c] : 0.0f);
+        a30 = ADD(a30, MUL(v, w0));
+        a31 = ADD(a31, MUL(v, w1));
+      }
+    }
+  }
+  STORE(out, a00);
+  STORE(out + 4, a01);
+  if (count > 1) { STORE(out + K, a10); STORE(out + K + 4, a11); }
+  if (count > 2) { STORE(out + 2 * K, a20); STORE(out + 2 * K + 4, a21); }
+  if (count > 3) { STORE(out + 3 * K, a30); STORE(out + 3 * K + 4, a31); }
+}
+
+// y for image `unit`, four output pixels of a row by eight channels at a time. Pixels whose window lies inside the
+// image's columns take no tests; the others take zeros where it does not.
 EXPORT("directConv")
 void directConv(const float *x, const float *w, float *y, int B, int H, int W, int C, int OH, int OW, int K, int fh,
                 int fw, int sh, int sw, int top, int left, int unit, int thread) {
@@ -41,43 +88,15 @@ void directConv(const float *x, const float *w, float *y, int B, int H, int W, i
     float *row = y + (unit * OH + oy) * OW * K;
     for (int ox = 0; ox < OW; ox += 4) {
       int count = OW - ox < 4 ? OW - ox : 4;
+      // a short last group repeats its first pixel, and does not store it
+      int x0 = ox * sw - left, x1 = (count > 1 ? ox + 1 : ox) * sw - left;
+      int x2 = (count > 2 ? ox + 2 : ox) * sw - left, x3 = (count > 3 ? ox + 3 : ox) * sw - left;
+      int inside = x0 >= 0 && (ox + count - 1) * sw - left + fw <= W;
       for (int k = 0; k < K; k += 8) {
-        f32x4 a00 = wasm_f32x4_splat(0.0f), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-        for (int r = 0; r < fh; r++) {
-          int iy = oy * sh + r - top;
-          if (iy < 0 || iy >= H) continue;
-          for (int s = 0; s < fw; s++) {
-            const float *at[4];
-            int inside[4];
-            for (int j = 0; j < 4; j++) {
-              int ix = (ox + (j < count ? j : 0)) * sw + s - left;
-              inside[j] = ix >= 0 && ix < W;
-              at[j] = image + (iy * W + (inside[j] ? ix : 0)) * C;
-            }
-            const float *wp = w + (r * fw + s) * C * K + k;
-            for (int c = 0; c < C; c++) {
-              f32x4 w0 = LOAD(wp + c * K), w1 = LOAD(wp + c * K + 4);
-              f32x4 v = wasm_f32x4_splat(inside[0] ? at[0][c] : 0.0f);
-              a00 = ADD(a00, MUL(v, w0));
-              a01 = ADD(a01, MUL(v, w1));
-              v = wasm_f32x4_splat(inside[1] ? at[1][c] : 0.0f);
-              a10 = ADD(a10, MUL(v, w0));
-              a11 = ADD(a11, MUL(v, w1));
-              v = wasm_f32x4_splat(inside[2] ? at[2][c] : 0.0f);
-              a20 = ADD(a20, MUL(v, w0));
-              a21 = ADD(a21, MUL(v, w1));
-              v = wasm_f32x4_splat(inside[3] ? at[3][c] : 0.0f);
-              a30 = ADD(a30, MUL(v, w0));
-              a31 = ADD(a31, MUL(v, w1));
-            }
-          }
-        }
         float *out = row + ox * K + k;
-        STORE(out, a00);
-        STORE(out + 4, a01);
-        if (count > 1) { STORE(out + K, a10); STORE(out + K + 4, a11); }
-        if (count > 2) { STORE(out + 2 * K, a20); STORE(out + 2 * K + 4, a21); }
-        if (count > 3) { STORE(out + 3 * K, a30); STORE(out + 3 * K + 4, a31); }
+        int iy0 = oy * sh - top;
+        if (inside) fourPixels(image, w + k, out, H, W, C, K, fh, fw, iy0, x0, x1, x2, x3, count, 0);
+        else fourPixels(image, w + k, out, H, W, C, K, fh, fw, iy0, x0, x1, x2, x3, count, 1);
       }
     }
   }
