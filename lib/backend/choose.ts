@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { registerWasmTrainingKernels } from './kernels/index';
+import { availableParallelism } from 'node:os';
+import { kernelThreads, registerWasmTrainingKernels, setKernelThreads } from './kernels/index';
+
+export { MAX_KERNEL_THREADS } from './kernels/index';
 import { firstLine, isInstalled, missingLibraries } from './system';
 import { activateWebgpu, adapterName, probeAdapter, swiftShaderHint, webgpuBlocker } from './webgpu';
 
@@ -13,6 +16,9 @@ export interface BackendReport {
   backend: string;
   device: string;
   notes: string[];
+  /** The CPU threads the arithmetic runs on: our kernels' threads on wasm, one on cpu; unset where the backend runs
+   *  its own way (a GPU, native TensorFlow's thread pool). */
+  threads?: number;
 }
 
 /** tfjs-node(-gpu) attaches these to its backend object. */
@@ -32,8 +38,9 @@ export function parseBackendChoice(value: string, source: string): BackendChoice
 
 /** Sets up the best backend allowed by `choice` and reports it. `auto` takes native TensorFlow on a GPU, then WebGPU
  *  on a hardware adapter, then native TensorFlow on the CPU, then wasm, then cpu; it never takes a software WebGPU
- *  adapter, which only an explicit `webgpu` gets. An explicit choice that cannot run throws instead of falling back. */
-export async function initBackend(choice: BackendChoice = 'auto'): Promise<BackendReport> {
+ *  adapter, which only an explicit `webgpu` gets. An explicit choice that cannot run throws instead of falling back.
+ *  On wasm our kernels run on `threads` threads (default: one per core), which changes the speed and no number. */
+export async function initBackend(choice: BackendChoice = 'auto', threads = availableParallelism()): Promise<BackendReport> {
   tf.enableProdMode();
   const notes: string[] = [];
   let nativeOnCpu: BackendReport | undefined;
@@ -54,19 +61,33 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
   if (choice === 'auto' || choice === 'wasm') {
     try {
       await useWasm();
-      return { backend: 'wasm', device: 'CPU (WebAssembly, SIMD)', notes };
+      setKernelThreads(threads);
+      return { backend: 'wasm', device: 'CPU (WebAssembly, SIMD)', notes, threads };
     } catch (e) {
       if (choice === 'wasm') throw new Error(`--backend wasm: ${firstLine(e)}`);
       notes.push(`wasm: ${firstLine(e)}`);
     }
   }
   await activate('cpu');
-  return { backend: 'cpu', device: 'CPU (plain JavaScript)', notes };
+  return { backend: 'cpu', device: 'CPU (plain JavaScript)', notes, threads: 1 };
 }
 
 export function describeBackend(report: BackendReport): string {
   const skipped = report.notes.length ? `\n  skipped: ${report.notes.join('\n  skipped: ')}` : '';
-  return `backend: ${report.backend} on ${report.device}${skipped}`;
+  return `backend: ${report.backend} on ${report.device}, ${describeThreads(report)}${skipped}`;
+}
+
+/** Where the arithmetic runs: "8 threads", the WebGPU adapter, or native TensorFlow's own threads. */
+export function describeThreads({ backend, threads = 1 }: Pick<BackendReport, 'backend' | 'threads'>): string {
+  if (backend === 'webgpu') return 'the WebGPU adapter';
+  if (backend === 'tensorflow') return 'TensorFlow\'s own threads';
+  return `${threads} thread${threads > 1 ? 's' : ''}`;
+}
+
+/** The CPU threads the active backend computes on now (as BackendReport.threads), for a run's record. */
+export function activeThreads(): number | undefined {
+  const backend = tf.getBackend();
+  return backend === 'wasm' ? kernelThreads() : backend === 'cpu' ? 1 : undefined;
 }
 
 async function tryNative(notes: string[]): Promise<BackendReport | undefined> {

@@ -3,7 +3,7 @@ import { formatProfile, profileKernels } from '../backend/profile';
 import { DeviceBatch, DeviceSplit, disposeBatch, isDeviceBatch } from '../data/device';
 import { Batch, batches, loadMnist, MnistSplit } from '../data/mnist';
 import { buildNet } from '../model/net';
-import { defaultShards, describeShards, readSettings, SettingKey, usageOf } from '../run/settings';
+import { describeShards, readSettings, SettingKey, usageOf } from '../run/settings';
 import { integer } from '../run/values';
 import { PendingSteps, readOutcomes } from '../train/metrics';
 import { Trainer } from '../train/step';
@@ -11,7 +11,7 @@ import { Rng } from '../util/rng';
 import { Command } from './command';
 
 const WARMUP_STEPS = 5;
-const KEYS: SettingKey[] = ['batchSize', 'backend', 'dataDir', 'shards', 'modelSpec'];
+const KEYS: SettingKey[] = ['batchSize', 'backend', 'dataDir', 'shards', 'threads', 'modelSpec'];
 
 /** `mnist20k bench`: times training steps on real MNIST batches, as the PyTorch peer does: 5 warm-up steps, then N
  *  timed ones, fed and read back as training does (a single shard's batches gathered on the backend, the losses read
@@ -27,12 +27,12 @@ async function runBench(argv: string[]): Promise<void> {
   const { settings, extra } = readSettings({ argv, keys: KEYS, extra: { batches: 'string', profile: 'boolean' } });
   const steps = extra.batches === undefined ? 40 : integer(1)(String(extra.batches), '--batches');
   const data = loadMnist({ dataDir: settings.dataDir });
-  const report = await initBackend(settings.backend);
-  const recipe = { ...settings, shards: settings.shards ?? defaultShards(report.backend) };
+  const report = await initBackend(settings.backend, settings.threads);
+  const recipe = settings;
   const model = buildNet({ seed: recipe.seed, spec: recipe.modelSpec });
-  const trainer = await Trainer.create(model, recipe);
+  const trainer = new Trainer(model, recipe);
   console.log(describeBackend(report));
-  console.log(`batch ${recipe.batchSize}, ${describeShards(recipe.shards, trainer.threads)}`);
+  console.log(`batch ${recipe.batchSize}, ${describeShards(recipe.shards, report)}`);
   const order = new Rng(recipe.seed).permutation(data.train.count);
   const onDevice = recipe.shards === 1 ? DeviceSplit.upload(data.train) : undefined;
   const inputs = feed(data.train, recipe.batchSize, order, onDevice);
@@ -47,15 +47,12 @@ async function runBench(argv: string[]): Promise<void> {
 
   for (let i = 0; i < WARMUP_STEPS; i++) await readOutcomes([await step(i)]);
   if (extra.profile) {
-    // tf.profile times kernels of this thread only, so the profile is of the whole batch on one thread.
+    // Each kernel's time from start to end, whatever threads it ran on.
     const profiled = Math.min(steps, 10);
     const pool = fullBatches(batches(data.train, recipe.batchSize, order), profiled);
-    const single = await Trainer.create(model, { ...recipe, shards: 1 });
-    const singleStep = async (i: number) => readOutcomes([await single.step(pool[i % pool.length], i)]);
-    for (let i = 0; i < 2; i++) await singleStep(i); // the backend's first calls on a new batch shape are slower
-    console.log(`profile, averaged over ${profiled} steps of batch ${recipe.batchSize} on one thread:`);
-    console.log(formatProfile(await profileKernels(singleStep, { steps: profiled })));
-    await single.dispose();
+    const profiledStep = async (i: number) => readOutcomes([await trainer.step(pool[i % pool.length], i)]);
+    console.log(`profile, averaged over ${profiled} steps of batch ${recipe.batchSize}:`);
+    console.log(formatProfile(await profileKernels(profiledStep, { steps: profiled })));
   }
   const pending = new PendingSteps();
   const start = performance.now();
@@ -67,7 +64,7 @@ async function runBench(argv: string[]): Promise<void> {
   const seconds = (performance.now() - start) / 1000;
   console.log(`train: ${((steps * recipe.batchSize) / seconds).toFixed(1)} img/s, ${((1000 * seconds) / steps).toFixed(1)} ms/step (${report.backend})`);
   inputs.return(undefined); // ends the epoch generator, which frees its order tensor
-  await trainer.dispose();
+  trainer.dispose();
   onDevice?.dispose();
   model.dispose();
 }

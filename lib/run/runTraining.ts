@@ -6,7 +6,6 @@ import { buildNet } from '../model/net';
 import { isDefaultSpec, NetSpec } from '../model/spec';
 import { BatchProgress, EpochStats, History, train } from '../train/loop';
 import { checkBatchFits } from '../train/memory';
-import { defaultWorkers } from '../train/step';
 import { Checkpoint, CHECKPOINT_FILE, CorruptCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint';
 import { SignalSource, StopOnSignal } from './interrupt';
 import { lockRunDir } from './lock';
@@ -19,7 +18,7 @@ export interface TrainingView {
   /** Where a stop request comes from: Ctrl-C in a terminal, Jupyter's Interrupt in a kernel. */
   readonly signals: SignalSource;
   /** Training is about to start (or go on from `history`, a resumed run's finished epochs). */
-  start(run: { settings: RunSettings; threads: number; report: BackendReport; data: Mnist; history: History }): void;
+  start(run: { settings: RunSettings; report: BackendReport; data: Mnist; history: History }): void;
   onBatch(progress: BatchProgress): void;
   onEpoch(stats: EpochStats): void;
   /** Training ended, `finished` or not; awaited (a notebook's last updates may still be on their way). */
@@ -65,7 +64,7 @@ export async function runTraining(config: Configured, view: TrainingView, root: 
     };
     const plan = planRun(dir, { ...config, settings: { ...config.settings, ...made }, given: { ...config.given, ...made } });
     const data = prepared.data ?? loadMnist(plan.settings);
-    const report = await initBackend(plan.settings.backend);
+    const report = await initBackend(plan.settings.backend, plan.settings.threads);
     const settings = runSettings(plan.settings, report.backend as BackendChoice);
     checkBatchFits(settings.batchSize, settings.shards, report.backend, { images: data.train.count }, config.name('batchSize'));
     const model = prepared.model ?? buildNet({ seed: settings.seed, spec: settings.modelSpec });
@@ -89,7 +88,7 @@ async function trainCheckpointed(
   let saved = from?.epoch ?? 0;
   let finished = false;
   const stop = new StopOnSignal(view.signals);
-  view.start({ settings, threads: defaultWorkers(settings.shards) + 1, report, data, history: from?.history ?? [] });
+  view.start({ settings, report, data, history: from?.history ?? [] });
   try {
     const history = await train(model, data, settings, {
       start: start(model, dir, from),

@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
-import { BACKEND_CHOICES, BackendChoice, parseBackendChoice } from '../backend/choose';
+import { BACKEND_CHOICES, BackendChoice, BackendReport, describeThreads, MAX_KERNEL_THREADS, parseBackendChoice } from '../backend/choose';
 import { MAX_ROTATION } from '../data/augment';
 import { NetSpec, specParams } from '../model/spec';
 import { Recipe } from '../train/recipe';
 import { fraction, integer, positive, recordedSpec, specFile, text, zeroOrOne } from './values';
 
-/** Everything a training run is told: the recipe, the data, the backend, and where the run is written. The CLI fills
- *  it from flags, the notebook from environment variables; both go through readSettings, which checks every value. */
-export interface Settings extends Omit<Recipe, 'shards'> {
+/** Everything a training run is told: the recipe, the data, the backend and its threads, and where the run is
+ *  written. The CLI fills it from flags, the notebook from environment variables; both go through readSettings, which
+ *  checks every value. */
+export interface Settings extends Recipe {
   /** The network, read from a JSON spec file; unset: the original's (recorded only when it differs). */
   modelSpec?: NetSpec;
   /** The first N images of each split (all when unset). */
@@ -16,17 +17,18 @@ export interface Settings extends Omit<Recipe, 'shards'> {
   /** A folder of MNIST IDX files instead of the packaged copies. */
   dataDir?: string;
   backend: BackendChoice;
-  /** Unset: the backend's default (defaultShards). */
-  shards?: number;
+  /** Threads for the arithmetic on wasm (unset: one per core). Speed only: the numbers are the same for any count, so
+   *  it is no part of the recipe, and a resumed run may use another. */
+  threads?: number;
   /** The run folder: checkpoint, model, history, lock. */
   out: string;
   /** Continue the checkpoint in `out` instead of starting afresh. */
   resume: boolean;
 }
 
-/** What a run was made with, as its checkpoint and history.json record it: the backend that ran and the shard count
- *  resolved, without where it was written. */
-export type RunSettings = Omit<Settings, 'out' | 'resume' | 'shards'> & { shards: number };
+/** What a run was made with, as its checkpoint and history.json record it: the recipe, the data and the backend that
+ *  ran, without where it was written and on how many threads (which history.json records per epoch). */
+export type RunSettings = Omit<Settings, 'out' | 'resume' | 'threads'>;
 
 interface Field<T> {
   /** The value's shape in the usage text ('' for a switch). */
@@ -53,7 +55,8 @@ const FIELDS: { [K in keyof Settings]-?: Field<Settings[K]> } = {
   testSamples: { arg: 'N', help: 'test on the first N images (default: all 10,000)', default: undefined, parse: integer(1) },
   dataDir: { arg: 'DIR', help: 'MNIST IDX files to use instead of the packaged ones', default: undefined, parse: text },
   backend: { arg: 'B', help: BACKEND_CHOICES.join(', '), default: 'auto', parse: parseBackendChoice },
-  shards: { arg: 'N', help: 'slices of each batch with their own BatchNorm statistics (default: 2 on wasm, else 1)', default: undefined, parse: integer(1) },
+  shards: { arg: 'N', help: 'slices of each batch with their own BatchNorm statistics (1: the whole batch, the original\'s)', default: 1, parse: integer(1) },
+  threads: { arg: 'N', help: 'threads for the arithmetic on wasm: speed only, the numbers are the same for any N (default: one per core)', default: undefined, parse: integer(1, MAX_KERNEL_THREADS) },
   out: { arg: 'DIR', help: 'the run folder', default: 'runs/latest', parse: text },
   resume: { arg: '', help: 'continue the checkpoint in the run folder', default: false, parse: zeroOrOne },
 };
@@ -95,7 +98,6 @@ export interface ReadOptions {
  *  naming the flag or variable. */
 export function readSettings({ argv, env = process.env, keys = SETTING_KEYS, extra = {}, defaults = {} }: ReadOptions): Configured {
   const flags = argv ? parseFlags(argv, keys, extra) : {};
-  if (keys.includes('shards')) env = formerThreads(flags, env);
   const settings: Settings = { ...defaultSettings(), ...defaults };
   const given: Partial<Record<SettingKey, unknown>> = {};
   const origin: Partial<Record<SettingKey, string>> = {};
@@ -125,35 +127,17 @@ export function defaultSettings(): Settings {
   return settings as Settings;
 }
 
-/** --threads and MNIST_THREADS were the shard count under another name: still taken for one release, with a note. */
-function formerThreads(flags: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  if (flags.threads !== undefined) {
-    process.stderr.write('note: --threads is now --shards (the shard count; the threads follow from it)\n');
-    flags.shards ??= flags.threads;
-  }
-  if (!env.MNIST_THREADS) return env;
-  process.stderr.write('note: MNIST_THREADS is now MNIST_SHARDS (the shard count; the threads follow from it)\n');
-  return { MNIST_SHARDS: env.MNIST_THREADS, ...env };
-}
-
-/** The shard count a backend trains with unless told otherwise: two on wasm, whose instances run one thread each, so
- *  that two cores share each step; one elsewhere (native TensorFlow is threaded itself; the original's recipe). Fixed
- *  per backend, not per machine, so that a run is reproduced anywhere. */
-export function defaultShards(backend: string): number {
-  return backend === 'wasm' ? 2 : 1;
-}
-
-/** The settings a run records, once `backend` runs it: without where it is written, the shard count resolved, and no
+/** The settings a run records, once `backend` runs it: without where it is written and on how many threads, and no
  *  field left undefined (what is unset stays unset in the JSON it is written to). */
-export function runSettings({ out, resume, ...settings }: Settings, backend: BackendChoice): RunSettings {
+export function runSettings({ out, resume, threads, ...settings }: Settings, backend: BackendChoice): RunSettings {
   const defined = Object.entries(settings).filter(([, v]) => v !== undefined);
-  return { ...Object.fromEntries(defined), backend, shards: settings.shards ?? defaultShards(backend) } as RunSettings;
+  return { ...Object.fromEntries(defined), backend } as RunSettings;
 }
 
 /** What is wrong with a setting a file recorded (a checkpoint's), by the rules its flag and variable follow, or
  *  undefined; `name` is the field, for the message. Unset optional settings are absent. */
 export function recordedSettingProblem(key: keyof RunSettings, value: unknown, name: string): string | undefined {
-  if (value === undefined) return FIELDS[key].default === undefined && key !== 'shards' ? undefined : `${name}: missing`;
+  if (value === undefined) return FIELDS[key].default === undefined ? undefined : `${name}: missing`;
   const field: Field<unknown> = FIELDS[key];
   try {
     if (field.recorded) return void field.recorded(value, name);
@@ -180,21 +164,22 @@ export function settingsHelp(keys: SettingKey[] = SETTING_KEYS): string {
   }).join('\n');
 }
 
-/** The settings a run trains with, in one line. */
-export function describeSettings(s: RunSettings, threads: number): string {
+/** The settings a run trains with, in one line, ending with what runs it (`report`). */
+export function describeSettings(s: RunSettings, report: BackendReport): string {
   const schedule = s.lrStep ? ` ×${s.lrGamma} every ${s.lrStep} epochs` : '';
   return `epochs ${s.epochs}, batch ${s.batchSize}, lr ${s.lr}${schedule}, momentum ${s.momentum}, seed ${s.seed}, ` +
-    `${s.augment ? `rotations ±${MAX_ROTATION}°, ` : ''}${s.modelSpec ? `own network (${specParams(s.modelSpec).toLocaleString('en-US')} parameters), ` : ''}${describeShards(s.shards, threads)}`;
+    `${s.augment ? `rotations ±${MAX_ROTATION}°, ` : ''}${s.modelSpec ? `own network (${specParams(s.modelSpec).toLocaleString('en-US')} parameters), ` : ''}${describeShards(s.shards, report)}`;
 }
 
-export function describeShards(shards: number, threads: number): string {
-  return `${shards} shard${shards > 1 ? 's' : ''} on ${threads} thread${threads > 1 ? 's' : ''}`;
+/** "1 shard (whole-batch BatchNorm) on 8 threads". */
+export function describeShards(shards: number, report: BackendReport): string {
+  const batchNorm = shards > 1 ? `${shards} shards (BatchNorm per shard)` : '1 shard (whole-batch BatchNorm)';
+  return `${batchNorm} on ${describeThreads(report)}`;
 }
 
 function parseFlags(argv: string[], keys: SettingKey[], extra: Record<string, 'string' | 'boolean'>): Record<string, string | boolean | undefined> {
   const options: Record<string, { type: 'string' | 'boolean' }> = {};
   for (const k of keys) options[flagOf(k).slice(2)] = { type: FIELDS[k].arg ? 'string' : 'boolean' };
-  if (keys.includes('shards')) options.threads = options.shards;
   for (const [name, type] of Object.entries(extra)) options[name] = { type };
   let values: Record<string, string | boolean | undefined>;
   try {

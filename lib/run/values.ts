@@ -3,11 +3,12 @@ import { isDefaultSpec, NetSpec, planSpec, readSpecFile } from '../model/spec';
 /** How a flag's or variable's text becomes a setting's value; `name` is that flag or variable, and every problem is
  *  one line naming it. */
 
-export function integer(min: number): (text: string, name: string) => number {
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER): (text: string, name: string) => number {
   return (text, name) => {
     const n = Number(text);
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min) {
-      throw new Error(`${name}: expected ${min === 1 ? 'a positive integer' : `an integer ≥ ${min}`}, got '${text}'`);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max) {
+      const range = max < Number.MAX_SAFE_INTEGER ? `an integer from ${min} to ${max}` : min === 1 ? 'a positive integer' : `an integer ≥ ${min}`;
+      throw new Error(`${name}: expected ${range}, got '${text}'`);
     }
     return n;
   };

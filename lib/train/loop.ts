@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { activeThreads } from '../backend/choose';
 import { rotateBatch } from '../data/augment';
 import { DeviceSplit, disposeBatch, isDeviceBatch } from '../data/device';
 import { batches, Mnist, MnistSplit } from '../data/mnist';
@@ -16,6 +17,9 @@ export interface EpochStats {
   testLoss: number;
   testAcc: number;
   seconds: number;
+  /** The CPU threads that computed it (BackendReport.threads; unset on a GPU or native TensorFlow): what the seconds
+   *  were measured on, no part of the numbers. */
+  threads?: number;
 }
 export type History = EpochStats[];
 
@@ -55,7 +59,7 @@ export interface TrainHooks {
  *  for each step the rotations (with `augment`) and one seed for the dropout masks, so its state and the epoch number
  *  are all the randomness of a run. */
 export async function train(model: tf.LayersModel, data: Mnist, recipe: Recipe, hooks: TrainHooks = {}): Promise<History> {
-  const trainer = await Trainer.create(model, recipe);
+  const trainer = new Trainer(model, recipe);
   // A single shard trains on batches gathered on the backend from the training set, uploaded once; rotations are made
   // on the CPU, so an augmented run sends each batch as it is made.
   const onDevice = recipe.shards === 1 && !recipe.augment ? DeviceSplit.upload(data.train) : undefined;
@@ -75,6 +79,7 @@ export async function train(model: tf.LayersModel, data: Mnist, recipe: Recipe, 
         testLoss: score.loss,
         testAcc: score.acc,
         seconds: (performance.now() - start) / 1000,
+        threads: activeThreads(),
       };
       history.push(stats);
       await hooks.onCheckpoint?.({ epoch, rngState: rng.getState(), history }, trainer.optimizer);
@@ -82,7 +87,7 @@ export async function train(model: tf.LayersModel, data: Mnist, recipe: Recipe, 
     }
   } finally {
     onDevice?.dispose();
-    await trainer.dispose();
+    trainer.dispose();
   }
   return history;
 }

@@ -30,23 +30,23 @@ export interface Machine {
   memory?: number;
 }
 
-/** Throws, in one line naming the batch size's flag or variable (`name`) and the largest batch that fits, when a training step on `batchSize`
- *  images split into `shards` (each on its own backend instance) would not fit: in one wasm instance's 4 GiB, or in
- *  the machine's memory. Without this, wasm fails deep inside a step with "memory access out of bounds". */
+/** Throws, in one line naming the batch size's flag or variable (`name`) and the largest batch that fits, when a
+ *  training step on `batchSize` images split into `shards` (computed one after another) would not fit: a shard in one
+ *  wasm instance's 4 GiB, or in the machine's memory. Without this, wasm fails deep inside a step with "memory access
+ *  out of bounds". */
 export function checkBatchFits(
   batchSize: number, shards: number, backend: string, { images = Infinity, memory = totalmem() }: Machine = {}, name = '--batch-size',
 ): void {
   const perImage = (FACTOR[backend] ?? FACTOR.cpu) * 4 * activationFloats();
   const fitsOneInstance = backend === 'wasm' ? Math.floor((WASM_HEAP - BASE) / perImage) : Infinity;
-  const fitsMachine = Math.floor((memory - shards * BASE) / perImage / shards);
+  const fitsMachine = Math.floor((memory - BASE) / perImage);
   const perShard = Math.min(fitsOneInstance, fitsMachine);
   const batch = Math.min(batchSize, images);
   const needed = Math.ceil(batch / shards);
   if (needed <= perShard) return;
   const gib = (bytes: number, digits = 2): string => `${+(bytes / GiB).toFixed(digits)} GiB`;
-  const need = fitsOneInstance <= fitsMachine
-    ? `a shard of ${needed} images needs about ${gib(BASE + needed * perImage)} on wasm, beyond the ${gib(WASM_HEAP)} a wasm instance can address`
-    : `${shards} shard${shards > 1 ? 's' : ''} of up to ${needed} images need about ${gib(shards * (BASE + needed * perImage))} on ${backend}, ` +
-      `beyond this machine's ${gib(memory, 1)}`;
-  throw new Error(`${name} ${batchSize}: ${need}; the largest batch that fits is ${Math.max(0, perShard) * shards}`);
+  const beyond = fitsOneInstance <= fitsMachine ? `the ${gib(WASM_HEAP)} a wasm instance can address` : `this machine's ${gib(memory, 1)}`;
+  const what = shards > 1 ? `a shard of ${needed} images` : `a batch of ${needed} images`;
+  throw new Error(`${name} ${batchSize}: ${what} needs about ${gib(BASE + needed * perImage)} on ${backend}, beyond ${beyond}; ` +
+    `the largest batch that fits is ${Math.max(0, perShard) * shards}`);
 }

@@ -3,7 +3,7 @@ import { IMAGE_SHAPE } from '../data/mnist';
 import { applyTraining } from '../model/forward';
 import { seedDropout } from '../model/layers';
 
-/** A slice of a batch, as plain arrays so that it can cross to a worker thread. */
+/** A slice of a batch, as plain arrays. */
 export interface Shard {
   images: Float32Array; // size × PIXELS, normalised
   labels: Int32Array;
@@ -32,9 +32,8 @@ export function countCorrect(logProbs: tf.Tensor2D, labels: tf.Tensor1D): tf.Sca
   return tf.sum(tf.cast(tf.equal(tf.argMax(logProbs, 1), labels), 'int32'));
 }
 
-/** Forward and backward pass of `model` in training mode on one shard, read back so that shards can be combined (and
- *  cross threads). The model's weights are not changed, only its BatchNorm running statistics, which are returned
- *  with the gradients. */
+/** Forward and backward pass of `model` in training mode on one shard, read back so that shards can be combined. The
+ *  model's weights are not changed, only its BatchNorm running statistics, which are returned with the gradients. */
 export async function shardGradients(model: tf.LayersModel, shard: Shard): Promise<ShardResult> {
   seedDropout(model, shard.seed);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -71,9 +70,9 @@ async function valuesOf(t: tf.Tensor): Promise<Float32Array> {
   return values;
 }
 
-/** All weights of a model, trainable and not, in model.weights order. */
-export function readWeights(model: tf.LayersModel): Promise<Float32Array[]> {
-  return Promise.all(model.weights.map((w) => copyOf(w.read())));
+/** The values of `weights` (e.g. a model's non-trainable ones), in order. */
+export function readWeights(weights: tf.LayerVariable[]): Promise<Float32Array[]> {
+  return Promise.all(weights.map((w) => copyOf(w.read())));
 }
 
 /** A copy, since the cpu backend hands out the tensor's own storage; read asynchronously, as webgpu requires. */

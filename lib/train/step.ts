@@ -1,8 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { BackendChoice } from '../backend/choose';
 import { DeviceBatch, disposeBatch, isDeviceBatch, toDevice } from '../data/device';
 import { Batch, PIXELS } from '../data/mnist';
 import { seedDropout } from '../model/layers';
@@ -11,48 +7,19 @@ import { StepOutcome } from './metrics';
 import { Momentum } from './momentum';
 import { lossAndGradients, readWeights, Shard, shardGradients, ShardResult, writeWeights } from './shard';
 import type { Recipe } from './recipe';
-import type { StepRequest, WorkerInit } from './worker';
-
-/** Worker threads worth starting for `shards` shards: one thread per shard, at most one per core, the main thread
- *  being one of them. More threads than cores only slow each other down. On webgpu the shards share the one GPU, so
- *  they run one after another on the main thread. */
-export function defaultWorkers(shards: number, backend = tf.getBackend()): number {
-  return backend === 'webgpu' ? 0 : Math.min(shards, availableParallelism()) - 1;
-}
 
 /** One training step = one batch split into shards, their gradients averaged (weighted by shard size), then SGD with
  *  momentum as PyTorch applies it: v = m·v + g; w −= lr·v (tfjs's momentum optimizer does the same). The number of
- *  shards fixes the numerics; how many run on worker threads only changes the speed. */
+ *  shards fixes the numerics (BatchNorm's statistics are each shard's own); the shards run one after another, each on
+ *  all the backend's threads. */
 export class Trainer {
   readonly optimizer: tf.MomentumOptimizer;
+  private readonly shards: number;
 
-  private constructor(readonly model: tf.LayersModel, private readonly shards: number, lr: number, momentum: number, private readonly helpers: ShardWorker[]) {
+  constructor(readonly model: tf.LayersModel, { lr, momentum, shards }: Pick<Recipe, 'lr' | 'momentum' | 'shards'>) {
+    if (!(Number.isInteger(shards) && shards >= 1)) throw new Error(`Trainer: shards must be a positive integer, got ${shards}`);
+    this.shards = shards;
     this.optimizer = new Momentum(lr, momentum);
-  }
-
-  /** `workers` threads (besides this one) compute shards 1…workers; this thread computes the rest. */
-  static async create(model: tf.LayersModel, { lr, momentum, shards }: Pick<Recipe, 'lr' | 'momentum' | 'shards'>, workers = defaultWorkers(shards)): Promise<Trainer> {
-    if (!(shards >= 1 && workers >= 0 && workers < shards)) {
-      throw new Error(`Trainer: need 0 ≤ workers < shards, got ${workers} workers for ${shards} shards`);
-    }
-    const init: WorkerInit = { backend: tf.getBackend() as BackendChoice, topology: model.toJSON(null, false) as object };
-    const started = await Promise.allSettled(Array.from({ length: workers }, () => ShardWorker.start(init)));
-    const helpers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-    // Whatever fails from here on (a worker's start, the optimizer's settings) ends the workers already running:
-    // a live worker thread keeps the process from exiting after its error message.
-    try {
-      const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-      if (failed) throw failed.reason;
-      return new Trainer(model, shards, lr, momentum, helpers);
-    } catch (e) {
-      await Promise.all(helpers.map((h) => h.stop()));
-      throw e;
-    }
-  }
-
-  /** Threads computing each step, this one included. */
-  get threads(): number {
-    return this.helpers.length + 1;
   }
 
   /** Trains on one batch; `seed` draws the dropout masks. Returns the batch's mean loss and its correct predictions:
@@ -85,20 +52,14 @@ export class Trainer {
 
   private async stepInShards(batch: Batch, seed: number): Promise<StepOutcome> {
     const shards = split(batch, this.shards, seed);
-    // Workers get the current weights; local shards after the first start again from the running statistics as they
-    // were. A batch smaller than the shard count may leave a single shard, which needs neither.
-    const weights = shards.length > 1 ? await readWeights(this.model) : [];
-    const initialState = weights.slice(this.model.trainableWeights.length);
-    const results: ShardResult[] = new Array(shards.length);
-    const remote = this.helpers.map(async (helper, i) => {
-      if (shards[i + 1]) results[i + 1] = await helper.run({ weights, shard: shards[i + 1] });
-    });
+    // Shards after the first start again from the running statistics as they were. A batch smaller than the shard
+    // count may leave a single shard, which needs nothing restored.
+    const initialState = shards.length > 1 ? await readWeights(this.model.nonTrainableWeights) : [];
+    const results: ShardResult[] = [];
     for (const [k, shard] of shards.entries()) {
-      if (k > 0 && k <= this.helpers.length) continue;
       if (k > 0) writeWeights(this.model.nonTrainableWeights, initialState);
-      results[k] = await shardGradients(this.model, shard);
+      results.push(await shardGradients(this.model, shard));
     }
-    await Promise.all(remote);
 
     const share = results.map((r) => r.size / batch.size);
     if (results.length > 1) writeWeights(this.model.nonTrainableWeights, weightedSum(results.map((r) => r.state), share));
@@ -116,9 +77,8 @@ export class Trainer {
     };
   }
 
-  async dispose(): Promise<void> {
+  dispose(): void {
     disposeMomentum(this.optimizer);
-    await Promise.all(this.helpers.map((h) => h.stop()));
   }
 }
 
@@ -159,64 +119,4 @@ function weightedSum(arrays: Float32Array[][], share: number[]): Float32Array[] 
     });
     return out;
   });
-}
-
-/** A worker thread running lib/train/worker.ts, one request at a time. It keeps the process alive only while a request
- *  is out: an idle worker that some failure left behind cannot stop the process from exiting. */
-class ShardWorker {
-  private pending?: { resolve(r: ShardResult): void; reject(e: Error): void };
-  private exited?: Error;
-
-  private constructor(private readonly worker: Worker) {
-    worker.unref();
-    worker.on('message', (m: { result?: ShardResult; error?: string }) => {
-      if (m.error !== undefined) this.fail(new Error(`worker thread: ${m.error}`));
-      else this.take()?.resolve(m.result!);
-    });
-    worker.on('error', (e) => this.fail(e));
-    // A step waiting on a worker that died (out of memory, say) fails instead of waiting for ever.
-    worker.on('exit', (code) => {
-      this.exited = new Error(`worker thread exited (code ${code})`);
-      this.fail(this.exited);
-    });
-  }
-
-  private take() {
-    const p = this.pending;
-    this.pending = undefined;
-    this.worker.unref();
-    return p;
-  }
-
-  private fail(e: Error): void {
-    this.take()?.reject(e);
-  }
-
-  static start(init: WorkerInit): Promise<ShardWorker> {
-    const worker = new Worker(join(__dirname, 'worker.js'), { workerData: init });
-    return new Promise((resolve, reject) => {
-      const failed = (e: Error): void => {
-        void worker.terminate();
-        reject(e);
-      };
-      worker.once('message', (m: { ready?: boolean; error?: string }) => {
-        if (m.ready) resolve(new ShardWorker(worker));
-        else failed(new Error(`worker thread failed to start: ${m.error}`));
-      });
-      worker.once('error', failed);
-    });
-  }
-
-  run(request: StepRequest): Promise<ShardResult> {
-    return new Promise((resolve, reject) => {
-      if (this.exited) return reject(this.exited);
-      this.pending = { resolve, reject };
-      this.worker.ref();
-      this.worker.postMessage(request);
-    });
-  }
-
-  async stop(): Promise<void> {
-    await this.worker.terminate();
-  }
 }

@@ -43,8 +43,8 @@ class NotebookProgress implements TrainingView {
   private epochStart = 0;
   private lastDraw = 0;
 
-  start({ settings, threads, history }: Parameters<TrainingView['start']>[0]): void {
-    console.log(`training: ${describeSettings(settings, threads)}${history.length ? `; resuming after epoch ${history.length}` : ''}`);
+  start({ settings, report, history }: Parameters<TrainingView['start']>[0]): void {
+    console.log(`training: ${describeSettings(settings, report)}${history.length ? `; resuming after epoch ${history.length}` : ''}`);
     this.history = [...history];
     this.lines = history.map(formatEpoch);
     if (history.length) this.curves.figure(learningCurves(this.history));

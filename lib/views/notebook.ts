@@ -5,10 +5,9 @@ import { BackendReport } from '../backend/choose';
 import { digit, MnistSplit, MNIST_MEAN, MNIST_STD } from '../data/mnist';
 import { trainableParams } from '../model/net';
 import { TrainedRun } from '../run/runTraining';
-import { Configured, defaultShards, describeSettings } from '../run/settings';
+import { Configured, describeShards, describeSettings } from '../run/settings';
 import { confusionMatrix, misclassified, predictLabels } from '../train/evaluate';
 import { History } from '../train/loop';
-import { defaultWorkers } from '../train/step';
 import { ROOT } from '../util/paths';
 import { escapeHtml, showFigure, showHtml } from './display';
 import { confusionHeatmap, digitGrid, learningCurves } from './plots';
@@ -58,12 +57,11 @@ export async function showMistakes(model: tf.LayersModel, test: MnistSplit, coun
   return wrong.length;
 }
 
-/** What the run will use, resolved: the shard count for this backend, "all" for unset sample counts. */
+/** What the run will use, resolved: what runs it, "all" for unset sample counts. */
 export function describeNotebookSettings({ settings }: Configured, report: BackendReport): string {
-  const shards = settings.shards ?? defaultShards(report.backend);
   const samples = (n: number | undefined) => (n === undefined ? 'all' : n.toLocaleString('en-US'));
   return [
-    describeSettings({ ...settings, shards }, defaultWorkers(shards) + 1),
+    describeSettings(settings, report),
     `images: ${samples(settings.trainSamples)} for training, ${samples(settings.testSamples)} for testing` +
       (settings.dataDir ? ` from ${settings.dataDir}` : ' (the packaged MNIST)'),
     `run folder: ${settings.out}${settings.resume ? ' (continuing its checkpoint)' : ''}`,
@@ -82,7 +80,7 @@ export function headline({ model, history, report, settings }: Pick<TrainedRun, 
     `first epoch at >= 99.4%: ${first ? first.epoch : 'not reached'}`,
     `last epochs:             ${lastFive.map((s) => `${s.testAcc.toFixed(2)}%`).join(', ')} (epochs ${lastFive[0].epoch}-${history.length})`,
     `seconds per epoch:       ${perEpoch.toFixed(1)}`,
-    `backend:                 ${report.backend} on ${report.device}, ${settings.shards} shard${settings.shards > 1 ? 's' : ''}`,
+    `backend:                 ${report.backend} on ${report.device}, ${describeShards(settings.shards, report)}`,
   ].join('\n');
 }
 function savePng(name: string, png: Buffer | undefined): void {

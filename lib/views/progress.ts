@@ -13,9 +13,9 @@ export class TerminalProgress implements TrainingView {
 
   constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
 
-  start({ settings, threads, report, data, history }: Parameters<TrainingView['start']>[0]): void {
+  start({ settings, report, data, history }: Parameters<TrainingView['start']>[0]): void {
     console.log(describeBackend(report));
-    console.log(`data: ${data.train.count} train, ${data.test.count} test images; ${describeSettings(settings, threads)}` +
+    console.log(`data: ${data.train.count} train, ${data.test.count} test images; ${describeSettings(settings, report)}` +
       (history.length ? `; resuming after epoch ${history.length}` : ''));
   }
 

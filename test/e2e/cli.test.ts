@@ -38,10 +38,10 @@ test('a corrupt IDX file in --data-dir ends with a message naming it, and writes
 test('train writes a model and history that evaluate scores the same', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'mnist20k-run-')), 'run');
   const r = mnist20k('train', '--epochs', '1', '--train-samples', '1000', '--test-samples', '500', '--batch-size', '50', '--backend', 'wasm',
-    '--shards', '3', '--out', out);
+    '--shards', '3', '--threads', '2', '--out', out);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /backend: wasm/);
-  assert.match(r.stdout, /lr 0.01 ×0.1 every 8 epochs, momentum 0.9, seed 1, 3 shards on \d threads?/);
+  assert.match(r.stdout, /backend: wasm on CPU \(WebAssembly, SIMD\), 2 threads/);
+  assert.match(r.stdout, /lr 0.01 ×0.1 every 8 epochs, momentum 0.9, seed 1, 3 shards \(BatchNorm per shard\) on 2 threads/);
   assert.match(r.stdout, /epoch  1: train loss [\d.]+ acc [\d.]+% \| test loss [\d.]+ acc [\d.]+% \| [\d.]+ s/);
   for (const f of ['model.json', 'weights.bin', 'history.json']) assert.ok(existsSync(join(out, f)), f);
   const { format, settings, history } = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
@@ -49,7 +49,8 @@ test('train writes a model and history that evaluate scores the same', () => {
   assert.deepEqual(settings, {
     epochs: 1, batchSize: 50, lr: 0.01, lrStep: 8, lrGamma: 0.1, momentum: 0.9, seed: 1, augment: false, trainSamples: 1000,
     testSamples: 500, backend: 'wasm', shards: 3,
-  }, 'the resolved settings, the shard count among them, are the run record');
+  }, 'the resolved settings, the shard count among them and not the threads, are the run record');
+  assert.equal(history[0].threads, 2, 'the threads are recorded with each epoch\'s seconds');
   const e = mnist20k('evaluate', '--model', out, '--test-samples', '500', '--json');
   assert.equal(e.code, 0, e.stderr);
   const score = JSON.parse(e.stdout.trim().split('\n').at(-1)!);

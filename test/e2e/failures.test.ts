@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertOneLineError, mnist20k } from './mnist20k';
 
-// Two shards on worker threads: an error once the worker runs must still end the process.
-const QUICK = ['--train-samples', '1200', '--test-samples', '200', '--batch-size', '50', '--backend', 'wasm', '--shards', '2'];
+// Two shards on two kernel threads: an error once the threads run must still end the process.
+const QUICK = ['--train-samples', '1200', '--test-samples', '200', '--batch-size', '50', '--backend', 'wasm', '--shards', '2', '--threads', '2'];
 const folder = (): string => join(mkdtempSync(join(tmpdir(), 'mnist20k-fail-')), 'run');
 const files = (dir: string): Record<string, string> => Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'latin1')]));
 
@@ -69,7 +69,7 @@ test('an --out that cannot be made or written, or a batch too big for memory, fa
   assertOneLineError(mnist20k('train', '--out', '/sys'), /^mnist20k train: --out \/sys: cannot write there \(.*\); choose a folder you may write to$/m);
   const out = folder();
   assertOneLineError(mnist20k('train', '--batch-size', '100000', '--backend', 'wasm', '--out', out),
-    /^mnist20k train: --batch-size 100000: a shard of \d+ images needs about [\d.]+ GiB on wasm, .*; the largest batch that fits is \d+$/m);
+    /^mnist20k train: --batch-size 100000: a batch of \d+ images needs about [\d.]+ GiB on wasm, .*; the largest batch that fits is \d+$/m);
   assert.equal(existsSync(out), false);
 });
 

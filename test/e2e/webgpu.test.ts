@@ -31,17 +31,17 @@ before(() => {
 async function twoSteps(backend: 'cpu' | 'wasm' | 'webgpu') {
   await initBackend(backend);
   const model = buildNet({ seed: 3 });
-  const trainer = await Trainer.create(model, { lr: 0.05, momentum: 0.9, shards: 1 });
+  const trainer = new Trainer(model, { lr: 0.05, momentum: 0.9, shards: 1 });
   const outcomes = [];
   for (const [i, b] of [...batches(data.train, 4, new Rng(6).permutation(data.train.count))].entries()) {
     outcomes.push(await trainer.step(b, 20 + i));
   }
   const result = {
     losses: (await readOutcomes(outcomes)).map((m) => m.loss),
-    weights: await readWeights(model),
+    weights: await readWeights(model.weights),
     test: await evaluate(model, data.test),
   };
-  await trainer.dispose();
+  trainer.dispose();
   model.dispose();
   return result;
 }

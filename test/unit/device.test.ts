@@ -36,7 +36,7 @@ test('a single-shard step on a gathered batch is the step on that batch from mem
   const order = new Rng(5).permutation(split.count);
   const run = async (onDevice: boolean) => {
     const model = buildNet({ seed: 2 });
-    const trainer = await Trainer.create(model, { lr: 0.05, momentum: 0.9, shards: 1 });
+    const trainer = new Trainer(model, { lr: 0.05, momentum: 0.9, shards: 1 });
     const device = DeviceSplit.upload(split);
     const outcomes = [];
     const host = [...batches(split, 100, order)];
@@ -44,9 +44,9 @@ test('a single-shard step on a gathered batch is the step on that batch from mem
       outcomes.push(await trainer.step(onDevice ? b : host[i], 10 + i));
       disposeBatch(b);
     }
-    const result = { metrics: await readOutcomes(outcomes), weights: await readWeights(model) };
+    const result = { metrics: await readOutcomes(outcomes), weights: await readWeights(model.weights) };
     device.dispose();
-    await trainer.dispose();
+    trainer.dispose();
     model.dispose();
     return result;
   };

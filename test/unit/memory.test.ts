@@ -33,9 +33,12 @@ test('a shard too big for a wasm instance is refused in one line that names the 
   assert.throws(() => checkBatchFits(fits + 1, 2, 'wasm', { memory: 64 * GiB }));
 });
 
-test('shards that together outgrow the machine are refused naming its memory', () => {
-  const message = failure(() => checkBatchFits(4000, 4, 'cpu', { memory: 2 * GiB }));
-  assert.match(message, /^--batch-size 4000: 4 shards of up to 1000 images need about [\d.]+ GiB on cpu, beyond this machine's 2 GiB; the largest batch that fits is \d+$/);
+test('a batch that outgrows the machine is refused naming its memory; shards, computed one after another, need one shard\'s', () => {
+  const message = failure(() => checkBatchFits(4000, 1, 'cpu', { memory: 2 * GiB }));
+  assert.match(message, /^--batch-size 4000: a batch of 4000 images needs about [\d.]+ GiB on cpu, beyond this machine's 2 GiB; the largest batch that fits is \d+$/);
   const fits = Number(/(\d+)$/.exec(message)![1]);
-  checkBatchFits(fits, 4, 'cpu', { memory: 2 * GiB });
+  assert.ok(fits < 4000);
+  checkBatchFits(fits, 1, 'cpu', { memory: 2 * GiB });
+  assert.throws(() => checkBatchFits(fits + 1, 1, 'cpu', { memory: 2 * GiB }));
+  checkBatchFits(4 * fits, 4, 'cpu', { memory: 2 * GiB });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultSpec } from '../../lib/model/spec';
-import { defaultShards, defaultSettings, envOf, flagOf, notebookSettings, readSettings, settingsHelp, usageOf } from '../../lib/run/settings';
+import { defaultSettings, runSettings, envOf, flagOf, notebookSettings, readSettings, settingsHelp, usageOf } from '../../lib/run/settings';
 
 test('every setting has a flag and a variable named after it', () => {
   assert.equal(flagOf('lrStep'), '--lr-step');
@@ -21,11 +21,9 @@ test('the defaults are the original recipe, with the step schedule', () => {
   const { settings, given } = readSettings({ argv: [], env: {} });
   assert.deepEqual(settings, {
     epochs: 20, batchSize: 128, lr: 0.01, lrStep: 8, lrGamma: 0.1, momentum: 0.9, seed: 1, augment: false, modelSpec: undefined, trainSamples: undefined,
-    testSamples: undefined, dataDir: undefined, backend: 'auto', shards: undefined, out: 'runs/latest', resume: false,
+    testSamples: undefined, dataDir: undefined, backend: 'auto', shards: 1, threads: undefined, out: 'runs/latest', resume: false,
   });
   assert.deepEqual(given, {});
-  assert.equal(defaultShards('wasm'), 2);
-  assert.equal(defaultShards('tensorflow'), 1);
 });
 
 test('a flag beats its variable, which beats the default; what was set is `given`, and named as it was set', () => {
@@ -56,6 +54,9 @@ test('a bad value is one line naming the flag or variable', () => {
     [['--backend', 'gpu'], {}, /^--backend: unknown backend 'gpu'/],
     [[], { MNIST_BACKEND: 'tpu' }, /^MNIST_BACKEND: unknown backend 'tpu'/],
     [['--shards', '0'], {}, /^--shards: expected a positive integer, got '0'$/],
+    [['--threads', '0'], {}, /^--threads: expected an integer from 1 to 256, got '0'$/],
+    [[], { MNIST_THREADS: '257' }, /^MNIST_THREADS: expected an integer from 1 to 256, got '257'$/],
+    [['--threads', '1.5'], {}, /^--threads: expected an integer from 1 to 256, got '1.5'$/],
     [[], { MNIST_RESUME: 'yes' }, /^MNIST_RESUME: expected 1 or 0, got 'yes'$/],
     [[], { MNIST_AUGMENT: 'on' }, /^MNIST_AUGMENT: expected 1 or 0, got 'on'$/],
     [['--model-spec', '/nonexistent/spec.json'], {}, /^--model-spec \/nonexistent\/spec\.json: no such file$/],
@@ -67,10 +68,13 @@ test('a bad value is one line naming the flag or variable', () => {
   }
 });
 
-test('--threads and MNIST_THREADS, the former names of the shard count, still set it', () => {
-  assert.equal(readSettings({ argv: ['--threads', '3'], env: {} }).settings.shards, 3);
-  assert.equal(readSettings({ env: { MNIST_THREADS: '1' } }).settings.shards, 1);
-  assert.equal(readSettings({ env: { MNIST_THREADS: '1', MNIST_SHARDS: '2' } }).settings.shards, 2);
+test('--threads and MNIST_THREADS set the threads, apart from the shard count, and a run does not record them', () => {
+  const { settings } = readSettings({ argv: ['--threads', '3'], env: { MNIST_SHARDS: '2' } });
+  assert.deepEqual([settings.threads, settings.shards], [3, 2]);
+  assert.deepEqual([readSettings({ env: { MNIST_THREADS: '1' } }).settings.threads, readSettings({ env: { MNIST_THREADS: '1' } }).settings.shards], [1, 1]);
+  const recorded = runSettings(settings, 'wasm');
+  assert.equal('threads' in recorded, false);
+  assert.equal(recorded.shards, 2);
 });
 
 test('a command takes only its own settings, and its own extra flags', () => {

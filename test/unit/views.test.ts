@@ -80,7 +80,7 @@ test('the headline: parameters, best accuracy and its epoch, first epoch at 99.4
   const accs = [98.7, 99.1, 99.41, 99.3, 99.38, 99.46, 99.42];
   const history: History = accs.map((testAcc, i) => ({ epoch: i + 1, trainLoss: 0.1, trainAcc: 99, testLoss: 0.02, testAcc, seconds: 30 + i }));
   const model = buildNet();
-  const report = { backend: 'wasm', device: 'CPU (WebAssembly, SIMD)', notes: [] };
+  const report = { backend: 'wasm', device: 'CPU (WebAssembly, SIMD)', notes: [], threads: 3 };
   const text = headline({ model, history, report, settings: { ...defaultSettings(), backend: 'wasm', shards: 1 } });
   model.dispose();
   assert.match(text, /^parameters: +16,034$/m);
@@ -88,7 +88,7 @@ test('the headline: parameters, best accuracy and its epoch, first epoch at 99.4
   assert.match(text, /^first epoch at >= 99\.4%: 3$/m);
   assert.match(text, /^last epochs: +99\.41%, 99\.30%, 99\.38%, 99\.46%, 99\.42% \(epochs 3-7\)$/m);
   assert.match(text, /^seconds per epoch: +33\.0$/m);
-  assert.match(text, /^backend: +wasm on CPU \(WebAssembly, SIMD\), 1 shard$/m);
+  assert.match(text, /^backend: +wasm on CPU \(WebAssembly, SIMD\), 1 shard \(whole-batch BatchNorm\) on 3 threads$/m);
 });
 
 test('the notebook\'s first cell names every setting\'s variable', () => {
