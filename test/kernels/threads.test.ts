@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { readFileSync } from 'node:fs';
+import { memoryOf } from '../../lib/backend/kernels/heap';
 import { registerWasmTrainingKernels, setKernelThreads } from '../../lib/backend/kernels/index';
+import { importingMemory } from '../../lib/backend/kernels/sharedMemory';
 import { parallel } from '../../lib/backend/kernels/threads';
 import { directWasm } from '../../lib/backend/kernels/wasm/modules';
 import { Rng } from '../../lib/util/rng';
@@ -13,6 +16,11 @@ import { randomValues } from './runKernel';
 // own part, and sums over units are taken in unit order (lib/backend/kernels/threads.ts).
 
 const rng = new Rng(77);
+
+/** The WebAssembly API members used here (the project's TypeScript libraries do not declare WebAssembly; Node has it). */
+declare const WebAssembly: {
+  Module: { new (bytes: Uint8Array): object; imports(module: object): { module: string; name: string; kind: string }[] };
+};
 
 before(async () => {
   registerWasmTrainingKernels();
@@ -69,4 +77,15 @@ test('a unit that fails on a kernel thread fails the kernel with its own error, 
   // sumPartials reading far past the end of memory: each unit traps
   assert.throws(() => parallel(backend, directWasm, 'sumPartials', 6, [0x7ff00000, 0x7ff00000, 1, 4]), /memory access out of bounds/);
   assert.deepEqual(kernelsOnce(shapes), expected);
+});
+
+test('tfjs-backend-wasm\'s module is rewritten to import a shared memory, which the backend runs on; another is refused', () => {
+  const file = require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm');
+  const { rewritten, initial, maximum } = importingMemory(new Uint8Array(readFileSync(file)));
+  assert.deepEqual([initial, maximum], [256, 65536]);
+  const imports = WebAssembly.Module.imports(new WebAssembly.Module(rewritten));
+  assert.deepEqual(imports.filter((i) => i.kind === 'memory'), [{ module: 'env', name: 'memory', kind: 'memory' }]);
+  assert.ok((memoryOf(tf.backend() as BackendWasm) as { buffer: unknown }).buffer instanceof SharedArrayBuffer);
+  // our own modules import their memory already
+  assert.throws(() => importingMemory(new Uint8Array(Buffer.from(directWasm, 'base64'))), /does not define one memory with a maximum/);
 });

@@ -9,9 +9,14 @@
  *  - DONE: units finished; the main thread returns when it reaches UNITS.
  *  - FAILED: set when a unit threw (its message is not carried: the main thread reruns the job alone and throws).
  *  - STOP: threads leave their loop.
- *  - CLAIM (a BigInt64 after the Int32 slots): the job's number in the high half, the next unit in the low half. A
- *    thread takes a unit by compare-and-swap on the whole word, so a thread that read one job's arguments and was
- *    held up can never run a unit of the next job with them: its swap expects the old number and fails. */
+ *  - CLAIMS (BigInt64s after the Int32 slots, one per thread, a cache line apart): the units are cut into as many
+ *    contiguous ranges as there are threads, and range r's word holds the job's number in its high half and the next
+ *    unit of the range in its low half. Thread t takes the units of range t first, then helps with the others. Since
+ *    every kernel numbers its units in the order of the images, a thread so works on the same images from one kernel
+ *    to the next, whose data its own cache holds (taking units from one shared counter, two threads ran each unit
+ *    1.4 times slower than one thread alone, fetching each other's freshly written lines). A thread takes a unit by
+ *    compare-and-swap on the whole word, so a thread that read one job's arguments and was held up can never run a
+ *    unit of the next job with them: its swap expects the old number and fails. */
 import * as modules from './wasm/modules';
 
 export const SEQ = 0;
@@ -23,8 +28,13 @@ export const UNITS = 5;
 export const ARGC = 6;
 export const ARGS = 7;
 export const MAX_ARGS = 23;
-const CLAIM_BYTE = 4 * (ARGS + MAX_ARGS + 2); // 8-byte aligned
-export const CONTROL_BYTES = CLAIM_BYTE + 8;
+const CLAIMS_BYTE = 128; // after ARGS + MAX_ARGS int32s, on a cache line of its own
+const CLAIM_STRIDE = 8; // BigInt64s from one range's word to the next: 64 bytes, a cache line
+
+/** The bytes of a control block for `threads` threads. */
+export function controlBytes(threads: number): number {
+  return CLAIMS_BYTE + threads * CLAIM_STRIDE * 8;
+}
 
 /** The few WebAssembly API members used here (see heap.ts). */
 declare const WebAssembly: {
@@ -81,13 +91,31 @@ export function instantiateAll(memory: object, compiledModules: Record<string, o
   };
 }
 
-/** Views on a control block. */
-export function controlViews(buffer: SharedArrayBuffer): { control: Int32Array; claim: BigInt64Array } {
-  return { control: new Int32Array(buffer, 0, CLAIM_BYTE / 4), claim: new BigInt64Array(buffer, CLAIM_BYTE, 1) };
+/** A control block's views: the Int32 slots, and the claim words (range r's at claims[r · CLAIM_STRIDE]). */
+export interface Control {
+  control: Int32Array;
+  claims: BigInt64Array;
+  threads: number;
 }
 
-/** Takes and runs units of job `seq` until none is left (or the job is no longer `seq`). */
-export function runUnits(functions: KernelFunction[], control: Int32Array, claim: BigInt64Array, seq: number, thread: number): void {
+export function controlViews(buffer: SharedArrayBuffer): Control {
+  const threads = (buffer.byteLength - CLAIMS_BYTE) / (CLAIM_STRIDE * 8);
+  return { control: new Int32Array(buffer, 0, CLAIMS_BYTE / 4), claims: new BigInt64Array(buffer, CLAIMS_BYTE, threads * CLAIM_STRIDE), threads };
+}
+
+/** The first unit of range r of `units` cut into `ranges`. */
+export function rangeStart(r: number, units: number, ranges: number): number {
+  return Math.floor((r * units) / ranges);
+}
+
+/** Sets the claim words for job `seq` of `units` units: each range at its first unit. */
+export function startClaims({ claims, threads }: Control, seq: number, units: number): void {
+  const tag = BigInt(seq) << 32n;
+  for (let r = 0; r < threads; r++) Atomics.store(claims, r * CLAIM_STRIDE, tag + BigInt(rangeStart(r, units, threads)));
+}
+
+/** Takes and runs units of job `seq`, its own range first, until none is left (or the job is no longer `seq`). */
+export function runUnits(functions: KernelFunction[], { control, claims, threads }: Control, seq: number, thread: number): void {
   const fn = functions[Atomics.load(control, FN)];
   const units = Atomics.load(control, UNITS);
   const args: number[] = [];
@@ -95,18 +123,21 @@ export function runUnits(functions: KernelFunction[], control: Int32Array, claim
   args.push(0, thread);
   const unitAt = args.length - 2;
   const tag = BigInt(seq) << 32n;
-  for (;;) {
-    const word = Atomics.load(claim, 0);
-    if ((word >> 32n) !== BigInt(seq)) return;
-    const unit = Number(word - tag);
-    if (unit >= units) return;
-    if (Atomics.compareExchange(claim, 0, word, word + 1n) !== word) continue;
-    try {
-      args[unitAt] = unit;
-      fn(...args);
-    } catch {
-      Atomics.store(control, FAILED, 1);
+  for (let k = 0; k < threads; k++) {
+    const r = (thread + k) % threads;
+    const end = BigInt(rangeStart(r + 1, units, threads));
+    for (;;) {
+      const word = Atomics.load(claims, r * CLAIM_STRIDE);
+      if (word - tag < 0n || word - tag >= 1n << 32n) return; // the job is no longer `seq`
+      if (word - tag >= end) break;
+      if (Atomics.compareExchange(claims, r * CLAIM_STRIDE, word, word + 1n) !== word) continue;
+      try {
+        args[unitAt] = Number(word - tag);
+        fn(...args);
+      } catch {
+        Atomics.store(control, FAILED, 1);
+      }
+      if (Atomics.add(control, DONE, 1) + 1 === units) Atomics.notify(control, DONE);
     }
-    if (Atomics.add(control, DONE, 1) + 1 === units) Atomics.notify(control, DONE);
   }
 }

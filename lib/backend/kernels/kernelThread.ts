@@ -15,7 +15,8 @@ interface ThreadData {
 
 const { memory, modules, control: buffer, thread, spin } = workerData as ThreadData;
 const { functions } = instantiateAll(memory, modules);
-const { control, claim } = controlViews(buffer);
+const views = controlViews(buffer);
+const { control } = views;
 
 for (let seen = Atomics.load(control, SEQ); ;) {
   let seq = Atomics.load(control, SEQ);
@@ -25,6 +26,6 @@ for (let seen = Atomics.load(control, SEQ); ;) {
     seq = Atomics.load(control, SEQ);
   }
   if (Atomics.load(control, STOP)) break;
-  runUnits(functions, control, claim, seq, thread);
+  runUnits(functions, views, seq, thread);
   seen = seq;
 }

@@ -73,20 +73,20 @@ export function importingMemory(binary: Uint8Array): { rewritten: Uint8Array; in
   }
   const [initial, maximum] = [reader.u32(), reader.u32()];
   const memoryImport = [...name('env'), ...name('memory'), 2, 3, ...leb(initial), ...leb(maximum)];
-  const parts: number[][] = [[...binary.subarray(0, 8)]];
+  const parts: Uint8Array[] = [binary.subarray(0, 8)];
   let imported = false;
   for (const s of sections) {
     if (s.id === MEMORY) continue;
-    let contents = [...binary.subarray(s.start, s.end)];
+    let contents = binary.subarray(s.start, s.end);
     if (s.id === IMPORT) {
       const r = new Reader(binary, s.start);
-      contents = [...leb(r.u32() + 1), ...binary.subarray(r.at, s.end), ...memoryImport];
+      contents = Buffer.concat([Uint8Array.from(leb(r.u32() + 1)), binary.subarray(r.at, s.end), Uint8Array.from(memoryImport)]);
       imported = true;
     }
-    parts.push([s.id, ...leb(contents.length), ...contents]);
+    parts.push(Uint8Array.from([s.id, ...leb(contents.length)]), contents);
   }
   if (!imported) throw new Error('tfjs-backend-wasm\'s module has no import section');
-  return { rewritten: Uint8Array.from(parts.flat()), initial, maximum };
+  return { rewritten: Buffer.concat(parts), initial, maximum };
 }
 
 function sectionsOf(binary: Uint8Array): Section[] {

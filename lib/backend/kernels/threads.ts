@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { instancesOf, memoryOf } from './heap';
-import { ARGC, ARGS, compiledModules, CONTROL_BYTES, controlViews, DONE, FAILED, FN, Instances, MAX_ARGS, runUnits, SEQ, STOP, UNITS } from './jobs';
+import { ARGC, ARGS, compiledModules, Control, controlBytes, controlViews, DONE, FAILED, FN, Instances, MAX_ARGS, runUnits, SEQ, startClaims, STOP, UNITS } from './jobs';
 
 /** Threads for our kernels on the wasm backend. A kernel splits its work into units that do not depend on the thread
  *  count (tiles, blocks of pixels, fixed groups of images: see each kernel), and parallel() runs them on this thread
@@ -58,14 +58,13 @@ export function parallel(backend: BackendWasm, bytes: string, fn: string, units:
 }
 
 class Pool {
-  private readonly control: Int32Array;
-  private readonly claim: BigInt64Array;
+  private readonly views: Control;
   private readonly workers: Worker[];
   private seq = 0;
 
   constructor(readonly memory: object, readonly threads: number, private readonly instances: Instances) {
-    const buffer = new SharedArrayBuffer(CONTROL_BYTES);
-    ({ control: this.control, claim: this.claim } = controlViews(buffer));
+    const buffer = new SharedArrayBuffer(controlBytes(threads));
+    this.views = controlViews(buffer);
     const spin = threads <= availableParallelism() ? SPIN_MS : 0;
     // The threads start in the background: a job that comes before one is ready runs without it.
     this.workers = Array.from({ length: threads - 1 }, (_, i) => {
@@ -78,9 +77,9 @@ class Pool {
   }
 
   run(bytes: string, fn: string, units: number, args: number[]): void {
-    const { control, claim } = this;
+    const { control } = this.views;
     const seq = ++this.seq;
-    Atomics.store(claim, 0, BigInt(seq) << 32n); // first, so that no unit of an earlier job can be taken any more
+    startClaims(this.views, seq, units); // first, so that no unit of an earlier job can be taken any more
     Atomics.store(control, FN, this.instances.index(bytes, fn));
     Atomics.store(control, UNITS, units);
     Atomics.store(control, ARGC, args.length);
@@ -89,7 +88,7 @@ class Pool {
     Atomics.store(control, FAILED, 0);
     Atomics.store(control, SEQ, seq);
     Atomics.notify(control, SEQ);
-    runUnits(this.instances.functions, control, claim, seq, 0);
+    runUnits(this.instances.functions, this.views, seq, 0);
     for (let spins = 0, done = Atomics.load(control, DONE); done < units; done = Atomics.load(control, DONE)) {
       if (++spins > WAIT_SPINS) Atomics.wait(control, DONE, done, 1);
     }
@@ -101,9 +100,10 @@ class Pool {
   }
 
   stop(): void {
-    Atomics.store(this.control, STOP, 1);
-    Atomics.store(this.control, SEQ, ++this.seq);
-    Atomics.notify(this.control, SEQ);
+    const { control } = this.views;
+    Atomics.store(control, STOP, 1);
+    Atomics.store(control, SEQ, ++this.seq);
+    Atomics.notify(control, SEQ);
     for (const w of this.workers) void w.terminate();
   }
 }
