@@ -1,5 +1,6 @@
 /** Kernels for tfjs's WebAssembly backend, which lacks some that training a conv net needs (Conv2DBackpropFilter) and
- *  runs others slowly: the convolutions and their gradients, Identity and Slice, each replaced by one of ours; plus
+ *  runs others slowly: the convolutions and their gradients, the max pool, Identity and Slice, each replaced by one of
+ *  ours; plus
  *  our own kernels for BatchNorm2d (fused with the ReLU before it and the Dropout2d after it, where the model asks),
  *  Dropout2d, the ReLU gradient and the momentum update, which the model and training code run through ops.ts and
  *  gradients.ts when they are registered.
@@ -12,7 +13,8 @@
  *  Some kernels run our own WebAssembly SIMD code on the backend's memory (heap.ts): its sources are the .wat and .c
  *  files in wasm/, compiled into wasm/modules.ts by `npm run build:wasm` (wasm/compile.ts: the npm package wabt for
  *  .wat, clang for .c); rebuild after editing one, or test/kernels/wasm.test.ts fails. Each kernel is tested against
- *  the cpu backend in test/kernels/. */
+ *  the cpu backend in test/kernels/. The heavy ones split their work over the kernel threads (threads.ts) in units
+ *  that make their numbers the same on any number of threads. */
 import * as tf from '@tensorflow/tfjs';
 import { avgPoolGradConfig } from './AvgPoolGrad';
 import { batchNorm2dInferenceConfig } from './BatchNorm2dInference';

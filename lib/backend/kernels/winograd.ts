@@ -47,8 +47,8 @@ export function winogradFits(info: tf.backend_util.Conv2DInfo, inChannels: numbe
     info.dilationHeight === 1 && info.dilationWidth === 1 && inChannels % 4 === 0 && outChannels % 8 === 0;
 }
 
-/** y = x ⊛ filter by Winograd F(2×2, 3×3), tiles spread over the kernel threads. `flipped` computes with the filter turned half round and its channels
- *  swapped, as the input gradient needs: the filter is then [3, 3, K, C]. */
+/** y = x ⊛ filter by Winograd F(2×2, 3×3), tiles spread over the kernel threads. `flipped` computes with the filter
+ *  turned half round and its channels swapped, as the input gradient needs: the filter is then [3, 3, K, C]. */
 export function winogradConv(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, shape: WinogradShape, flipped: boolean): tf.TensorInfo {
   const { batch, inHeight, inWidth, inChannels: C, outHeight, outWidth, outChannels: K, top, left } = shape;
   const u = backend.makeOutput([16, C, K], 'float32');
