@@ -1,6 +1,7 @@
 import { describeBackend, initBackend, isInstalled, missingCudaLibraries, NATIVE_PACKAGES } from '../backend/choose';
 import { glibcVersion, missingLibraries } from '../backend/system';
 import { describeAdapter, probeAdapter, WEBGPU_PACKAGES, webgpuBlocker } from '../backend/webgpu';
+import { defaultSettings, describeShards } from '../run/settings';
 import { Command, noArguments } from './command';
 
 /** What stands between `npm install` and native TensorFlow on a GPU today; the README's Backends section says how to
@@ -26,7 +27,9 @@ export const doctor: Command = {
     console.log(`  ${CUDA_TODAY}`);
     console.log(await webgpuStatus());
     console.log(`wasm: ${isInstalled('@tensorflow/tfjs-backend-wasm') ? 'installed' : 'not installed'}`);
-    console.log(`chosen by auto -> ${describeBackend(await initBackend('auto'))}`);
+    const report = await initBackend('auto');
+    console.log(`chosen by auto -> ${describeBackend(report)}`);
+    console.log(`training runs ${describeShards(defaultSettings().shards, report)} (--shards N, --threads N)`);
   },
 };
 

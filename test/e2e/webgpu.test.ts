@@ -69,6 +69,7 @@ test('auto leaves a software adapter to an explicit --backend webgpu, and says s
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /adapter: google swiftshader \(SwiftShader.*\), software: a CPU emulating a GPU/);
   assert.match(r.stdout, /chosen by auto -> backend: (wasm|tensorflow) /);
+  assert.match(r.stdout, /^training runs 1 shard \(whole-batch BatchNorm\) on (\d+ threads?|TensorFlow's own threads)/m);
   assert.match(r.stdout, /skipped: webgpu: only a software adapter, google swiftshader .*auto never takes one/);
 });
 
