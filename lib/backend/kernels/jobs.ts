@@ -104,7 +104,7 @@ export function controlViews(buffer: SharedArrayBuffer): Control {
 }
 
 /** The first unit of range r of `units` cut into `ranges`. */
-export function rangeStart(r: number, units: number, ranges: number): number {
+function rangeStart(r: number, units: number, ranges: number): number {
   return Math.floor((r * units) / ranges);
 }
 
