@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { IMAGE_SHAPE } from '../data/mnist';
+import { readJsonFile } from '../util/readFile';
 
 /** A convolution block, as the original's: Conv2d (no bias) → ReLU → BatchNorm2d → Dropout2d. A 1×1 conv without
  *  BatchNorm is its transition block. */
@@ -74,6 +74,13 @@ const KINDS = {
 type Kind = keyof typeof KINDS;
 const CLASSES = 10;
 
+/** The most trainable parameters a spec may have: 600 times the original's 16,034, far beyond what this exercise
+ *  needs, and still small enough that the weights, their gradients, the momentum and a checkpoint's text fit easily. */
+export const MAX_PARAMS = 10_000_000;
+/** The most floats the layers of a spec may output for one image: 128 times the original's 131,540. One image's
+ *  activations and their gradients then take at most 128 MiB, so that a batch of a few images fits anywhere. */
+export const MAX_ACTIVATIONS = 2 ** 24;
+
 /** A block with the shapes it takes and gives (channels last: [h, w, c] for maps, [n] once flattened). */
 export interface PlannedBlock {
   kind: Kind;
@@ -84,10 +91,13 @@ export interface PlannedBlock {
   output: number[];
   /** Trainable parameters, BatchNorm's included. */
   params: number;
+  /** Floats its layers output for one image (each layer's output, as training keeps them for the backward pass). */
+  activations: number;
 }
 
 /** Checks a spec and works out each block's shapes: a problem is one line naming the block, e.g.
- *  `spec block 7 (conv 3×3, 32): input is 2×2, smaller than the 3×3 kernel`. */
+ *  `spec block 7 (conv 3×3, 32): input is 2×2, smaller than the 3×3 kernel`. Sizes are bounded (MAX_PARAMS,
+ *  MAX_ACTIVATIONS) here, before anything is built: a spec of a million channels is refused, not allocated. */
 export function planSpec(spec: NetSpec): PlannedBlock[] {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw new Error('spec: expected { dropout, blocks }');
   const unknown = Object.keys(spec).find((k) => k !== 'dropout' && k !== 'blocks');
@@ -97,15 +107,27 @@ export function planSpec(spec: NetSpec): PlannedBlock[] {
   }
   if (!Array.isArray(spec.blocks) || !spec.blocks.length) throw new Error('spec: blocks must be a non-empty list');
   let shape: number[] = [...IMAGE_SHAPE];
+  const total = { params: 0, activations: 0 };
   const planned = spec.blocks.map((block, i) => {
     const kind = kindOf(block, i + 1);
     const label = labelOf(kind, block as unknown as Record<string, unknown>);
     const fail = (problem: string) => new Error(`spec block ${i + 1} (${label}): ${problem}`);
-    const step = { kind, block, label, input: shape, ...plan(kind, block, shape, fail) };
-    shape = step.output;
+    const { output, params } = plan(kind, block, shape, fail);
+    const step = { kind, block, label, input: shape, output, params, activations: 0 };
+    // Flatten outputs its input's values; every other layer a map of the block's output shape.
+    step.activations = layersOf(step, spec.dropout).reduce((sum, layer) => sum + size(layer === 'Flatten' ? shape : output), 0);
+    total.params += params;
+    total.activations += step.activations;
+    if (total.params > MAX_PARAMS) {
+      throw fail(`brings the network to ${count(total.params)} parameters, beyond the ${count(MAX_PARAMS)} a network here may have`);
+    }
+    if (total.activations > MAX_ACTIVATIONS) {
+      throw fail(`brings the network's outputs to ${count(total.activations)} values per image, beyond the ${count(MAX_ACTIVATIONS)} a network here may have`);
+    }
+    shape = output;
     return step;
   });
-  const outputs = shape.reduce((a, b) => a * b, 1);
+  const outputs = size(shape);
   if (outputs !== CLASSES) {
     throw new Error(`spec: the network ends with ${shape.join('×')} = ${outputs} outputs per image, not ${CLASSES} (one per digit): ` +
       `end with { "linear": ${CLASSES} }, or with ${CLASSES} channels pooled to 1×1`);
@@ -134,13 +156,13 @@ function labelOf(kind: Kind, b: Record<string, unknown>): string {
 
 /** One block's output shape and parameters, or the reason it does not fit its input. */
 function plan(kind: Kind, block: Block, input: number[], fail: (problem: string) => Error): { output: number[]; params: number } {
-  const size = (block as unknown as Record<Kind, unknown>)[kind];
-  if (!Number.isSafeInteger(size) || (size as number) < 1) {
-    throw fail(`${kind === 'conv' ? 'channels' : kind === 'linear' ? 'outputs' : 'the window'} must be a positive integer, got ${JSON.stringify(size)}`);
+  const given = (block as unknown as Record<Kind, unknown>)[kind];
+  if (!Number.isSafeInteger(given) || (given as number) < 1) {
+    throw fail(`${kind === 'conv' ? 'channels' : kind === 'linear' ? 'outputs' : 'the window'} must be a positive integer, got ${JSON.stringify(given)}`);
   }
-  const n = size as number;
+  const n = given as number;
   if (kind === 'linear') {
-    const features = input.reduce((a, b) => a * b, 1);
+    const features = size(input);
     return { output: [n], params: features * n + n };
   }
   if (input.length !== 3) throw fail('comes after a linear layer: convolutions and pooling go before the head');
@@ -164,6 +186,44 @@ function plan(kind: Kind, block: Block, input: number[], fail: (problem: string)
 /** Trainable parameters of the spec's network. */
 export function specParams(spec: NetSpec): number {
   return planSpec(spec).reduce((sum, p) => sum + p.params, 0);
+}
+
+/** Floats every layer of the spec's network outputs for one image, the closing Flatten and LogSoftmax included: what
+ *  a training step keeps per image for its backward pass (lib/train/memory.ts). */
+export function specActivations(spec: NetSpec): number {
+  const planned = planSpec(spec);
+  const last = planned[planned.length - 1].output;
+  return planned.reduce((sum, p) => sum + p.activations, 0) + (last.length === 3 ? CLASSES : 0) + CLASSES;
+}
+
+/** A weight of the spec's network: its shape, and whether it trains (BatchNorm's running statistics do not). */
+export interface WeightShape {
+  shape: number[];
+  trainable: boolean;
+}
+
+/** The weights of the spec's network in the order its model lists them: the trainable ones layer by layer (a
+ *  convolution's kernel, BatchNorm's gamma and beta, a linear layer's kernel and bias), then BatchNorm's running mean
+ *  and variance. What a checkpoint of this network must hold, known without building it. */
+export function specWeights(spec: NetSpec): WeightShape[] {
+  const weights = planSpec(spec).flatMap(({ kind, block, input, output }) => {
+    const n = output[output.length - 1];
+    if (kind === 'linear') return [{ shape: [size(input), n], trainable: true }, { shape: [n], trainable: true }];
+    if (kind !== 'conv') return [];
+    const { kernel, batchNorm = true } = block as ConvBlock;
+    const stats = [true, true, false, false].map((trainable) => ({ shape: [n], trainable }));
+    return [{ shape: [kernel, kernel, input[2], n], trainable: true }, ...(batchNorm ? stats : [])];
+  });
+  return [...weights.filter((w) => w.trainable), ...weights.filter((w) => !w.trainable)];
+}
+
+function size(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** 10,000,000. */
+function count(n: number): string {
+  return n.toLocaleString('en-US');
 }
 
 /** The spec as a learner reads it: each block as it is written, its output (channels first, as the summary shows
@@ -196,15 +256,14 @@ export function channelsFirst(shape: number[]): string {
   return `[${(shape.length === 3 ? [shape[2], shape[0], shape[1]] : shape).join(', ')}]`;
 }
 
+/** A spec is an object holding a list of objects: nothing in it is nested deeper. */
+const SPEC_DEPTH = 3;
+/** The original's spec is 500 bytes; a spec of a thousand blocks would be 50 kB. */
+const SPEC_BYTES = 2 ** 20;
+
 /** A spec from a JSON file, checked; a problem is one line naming the file. */
 export function readSpecFile(file: string): NetSpec {
-  let spec: NetSpec;
-  try {
-    spec = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new Error(`${file}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'a folder, not a spec file' : `not valid JSON (${err.message})`}`);
-  }
+  const spec = readJsonFile(file, 'a spec file', { maxBytes: SPEC_BYTES, maxDepth: SPEC_DEPTH }) as NetSpec;
   try {
     planSpec(spec);
   } catch (e) {

@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { buildNet, trainableParams } from '../../lib/model/net';
 import { receptiveFields, receptiveFieldTable } from '../../lib/model/receptiveField';
-import { defaultSpec, describeSpec, NetSpec, planSpec, specParams } from '../../lib/model/spec';
+import { Block, defaultSpec, describeSpec, MAX_ACTIVATIONS, MAX_PARAMS, NetSpec, planSpec, specActivations, specParams, specWeights } from '../../lib/model/spec';
+import { Rng } from '../../lib/util/rng';
 import { summary } from '../../lib/model/summary';
 
 before(async () => {
@@ -111,10 +112,52 @@ test('a spec that does not fit is one line naming the block', () => {
     [{ dropout: 1, blocks: original }, /^spec: dropout must be a number from 0 up to \(not including\) 1, got 1$/],
     [{ dropout: 0.01, blocks: [] }, /^spec: blocks must be a non-empty list$/],
     [{ dropout: 0.01, blocks: original, layers: [] }, /^spec: unknown field 'layers'/],
+    // Sizes are bounded before anything is allocated: parameters, and the values a step keeps per image.
+    [{ dropout: 0.01, blocks: [{ linear: 1e9 }, { linear: 10 }] },
+      /^spec block 1 \(linear 1000000000\): brings the network to 785,000,000,000 parameters, beyond the 10,000,000 a network here may have$/],
+    [{ dropout: 0.01, blocks: [{ conv: 8, kernel: 3, pad: 1 }, { conv: 1e6, kernel: 3 }, { avgPool: 26 }, { linear: 10 }] },
+      /^spec block 2 \(conv 3×3, 1000000\): brings the network to 74,000,088 parameters, beyond the 10,000,000/],
+    [{ dropout: 0.01, blocks: [{ conv: 30000, kernel: 1, batchNorm: false }, { conv: 10, kernel: 1 }, { avgPool: 28 }] },
+      /^spec block 1 \(conv 1×1, 30000\): brings the network's outputs to 70,560,000 values per image, beyond the 16,777,216 a network here may have$/],
   ];
   for (const [spec, message] of bad) {
     const oneLine = (e: Error) => message.test(e.message) && !e.message.includes('\n');
     assert.throws(() => planSpec(spec as NetSpec), oneLine, JSON.stringify(spec));
     assert.throws(() => buildNet({ spec: spec as NetSpec }), oneLine, 'before anything is built');
   }
+});
+
+/** A spec drawn at random: convolution blocks of any kind (padded or not, with or without ReLU, BatchNorm, dropout),
+ *  pools where the map allows, a linear head or 10 channels pooled to 1×1. */
+function randomSpec(rng: Rng): NetSpec {
+  const int = (lo: number, hi: number) => lo + rng.int(hi - lo + 1);
+  const blocks: Block[] = [];
+  let size = 28;
+  for (let i = int(1, 5); i > 0 && size >= 3; i--) {
+    const kernel = [1, 3][int(0, 1)];
+    const pad = kernel === 3 && int(0, 1) ? 1 : 0;
+    blocks.push({ conv: int(1, 12), kernel, pad, relu: int(0, 1) === 1, batchNorm: int(0, 1) === 1, dropout: int(0, 1) === 1 });
+    size -= pad ? 0 : kernel - 1;
+    if (size >= 4 && int(0, 1)) {
+      blocks.push(int(0, 1) ? { maxPool: 2 } : { avgPool: 2 });
+      size = Math.floor(size / 2);
+    }
+  }
+  if (int(0, 1)) blocks.push({ linear: int(4, 20) }, { linear: 10 });
+  else blocks.push({ conv: 10, kernel: 1, batchNorm: false }, { avgPool: size });
+  return { dropout: int(0, 1) ? 0.05 : 0, blocks };
+}
+
+test('a spec\'s values per image and its weights, as planned, are what the built network has, for random specs', () => {
+  const rng = new Rng(25);
+  for (let i = 0; i < 12; i++) {
+    const spec = i ? randomSpec(rng) : defaultSpec();
+    const model = buildNet({ spec });
+    const outputs = model.layers.reduce((sum, l) => sum + (l.outputShape as number[]).slice(1).reduce((a, b) => a * b, 1), 0);
+    assert.equal(specActivations(spec), outputs, JSON.stringify(spec));
+    assert.equal(specParams(spec), trainableParams(model), JSON.stringify(spec));
+    assert.deepEqual(specWeights(spec), model.weights.map((w) => ({ shape: w.shape, trainable: w.trainable })), JSON.stringify(spec));
+    model.dispose();
+  }
+  assert.ok(specParams(defaultSpec()) * 600 <= MAX_PARAMS && specActivations(defaultSpec()) * 100 <= MAX_ACTIVATIONS, 'room to grow');
 });
