@@ -1,15 +1,23 @@
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { defaultSpec, MAX_PARAMS, specWeights } from '../model/spec';
 import { EpochStats, LoopState } from '../train/loop';
 import { atomicWrite } from '../util/atomicWrite';
+import { readJsonFile } from '../util/readFile';
 import { decodeTensors, encodeTensors, NamedTensor, SavedTensor, savedTensorProblem } from './savedTensor';
 import { recordedSettingProblem, RunSettings, SETTING_KEYS } from './settings';
 
 export const CHECKPOINT_FILE = 'checkpoint.json';
-const FORMAT = 'mnist20k-checkpoint/2';
-/** Format 1 called the shard count `threads`. */
+const FORMAT = 'mnist20k-checkpoint/3';
+/** Format 2 had no checksums; format 1 also called the shard count `threads`. Both are still read. */
+const FORMAT_2 = 'mnist20k-checkpoint/2';
 const FORMAT_1 = 'mnist20k-checkpoint/1';
+/** The largest checkpoint a network here can make: its weights and momentum (MAX_PARAMS each, 4 bytes a value, in
+ *  base64) and room for the rest. Anything larger is no checkpoint of ours and is not read. */
+const MAX_BYTES = 2 * MAX_PARAMS * 6 + 2 ** 24;
+/** The deepest a checkpoint nests: settings.modelSpec.blocks[i] is 5 levels. */
+const MAX_DEPTH = 5;
 
 export interface Checkpoint extends LoopState {
   format: typeof FORMAT;
@@ -45,25 +53,28 @@ export async function saveCheckpoint(
 /** A checkpoint that cannot be continued, whatever is done: going back to it would fail the same way. */
 export class CorruptCheckpoint extends Error {}
 
-/** The checkpoint in `dir`, checked through (settings, history, tensors' types, sizes and values); undefined when there
- *  is none. */
+/** The checkpoint in `dir`, checked through (settings, history, tensors' types, sizes, checksums and values, their
+ *  shapes against the network its settings make); undefined when there is none. Whatever it returns can be continued. */
 export function readCheckpoint(dir: string): Checkpoint | undefined {
   const file = join(dir, CHECKPOINT_FILE);
   if (!existsSync(file)) return undefined;
   let cp: Checkpoint;
   try {
-    cp = JSON.parse(readFileSync(file, 'utf8'));
+    cp = readJsonFile(file, 'a checkpoint', { maxBytes: MAX_BYTES, maxDepth: MAX_DEPTH }) as Checkpoint;
   } catch (e) {
-    throw new CorruptCheckpoint(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new CorruptCheckpoint((e as Error).message);
   }
-  if ((cp?.format as string) === FORMAT_1 && typeof cp.settings === 'object') {
+  const format = cp?.format as string;
+  if (format === FORMAT_1 && typeof cp.settings === 'object') {
     const { threads, ...settings } = cp.settings as RunSettings & { threads?: number };
-    cp = { ...cp, format: FORMAT, settings: { ...settings, shards: threads ?? settings.shards } };
+    cp = { ...cp, settings: { ...settings, shards: threads ?? settings.shards } };
   }
-  if (cp?.format !== FORMAT) throw new CorruptCheckpoint(`${file}: not an mnist20k checkpoint (format '${cp?.format}', expected '${FORMAT}')`);
-  const problem = checkpointProblem(cp);
+  if (format !== FORMAT && format !== FORMAT_2 && format !== FORMAT_1) {
+    throw new CorruptCheckpoint(`${file}: not an mnist20k checkpoint (format '${cp?.format}', expected '${FORMAT}')`);
+  }
+  const problem = checkpointProblem(cp, format === FORMAT);
   if (problem) throw new CorruptCheckpoint(`${file}: corrupt checkpoint: ${problem}`);
-  return cp;
+  return { ...cp, format: FORMAT };
 }
 
 /** Puts a checkpoint's weights into `model` (built with the same settings) and its momentum into `optimizer` (fresh).
@@ -103,19 +114,37 @@ const positiveInt = check((v) => isInt(v) && v >= 1, 'an integer ≥ 1');
 /** Each row of the history holds these, all finite. */
 const EPOCH_FIELDS: (keyof EpochStats)[] = ['epoch', 'trainLoss', 'trainAcc', 'testLoss', 'testAcc', 'seconds'];
 
-/** The first thing wrong with a parsed checkpoint, as "field: problem", or undefined. Shapes are left to the restore,
- *  which knows the network. */
-function checkpointProblem(cp: Checkpoint): string | undefined {
+/** The first thing wrong with a parsed checkpoint, as "field: problem", or undefined; `checksummed`: its tensors must
+ *  carry their SHA-256 (formats before 3 had none). */
+function checkpointProblem(cp: Checkpoint, checksummed: boolean): string | undefined {
   return first([
     () => field('epoch', positiveInt(cp.epoch)),
     () => field('rngState', check(isInt, 'an integer')(cp.rngState)),
     () => settingsProblem(cp.settings),
+    () => field('epoch', cp.epoch > cp.settings.epochs ? `${cp.epoch}, past the run's last epoch (settings.epochs ${cp.settings.epochs})` : undefined),
     () => historyProblem(cp.history, cp.epoch),
-    () => tensorsProblem('weights', cp.weights, () => 'float32'),
+    () => tensorsProblem('weights', cp.weights, () => 'float32', checksummed),
     // The optimizer's iteration count (an int32 scalar), then one float32 momentum accumulator per trainable weight.
-    () => tensorsProblem('optimizer', cp.optimizer, (i) => (i === 0 ? 'int32' : 'float32')),
+    () => tensorsProblem('optimizer', cp.optimizer, (i) => (i === 0 ? 'int32' : 'float32'), checksummed),
     () => field('optimizer[0]', cp.optimizer[0].shape.length ? `shape ${cp.optimizer[0].shape.join('x')}, expected a scalar` : undefined),
+    () => shapesProblem(cp),
   ]);
+}
+
+/** The tensors' shapes against the network the checkpoint's settings make: every weight, then one accumulator per
+ *  trainable weight after the iteration count. */
+function shapesProblem({ settings, weights, optimizer }: Checkpoint): string | undefined {
+  const network = specWeights(settings.modelSpec ?? defaultSpec());
+  const trainable = network.filter((w) => w.trainable);
+  const fits = (name: string, saved: SavedTensor[], expected: typeof network, first: number): string | undefined => {
+    if (saved.length - first !== expected.length) {
+      return `${name}: ${saved.length} tensors, the network of its settings needs ${expected.length + first}`;
+    }
+    const bad = expected.findIndex((w, i) => saved[i + first].shape.join('x') !== w.shape.join('x'));
+    return bad < 0 ? undefined : `${name}[${bad + first}] (${saved[bad + first].name}): shape ${saved[bad + first].shape.join('x')}, ` +
+      `the network of its settings needs ${expected[bad].shape.join('x')}`;
+  };
+  return fits('weights', weights, network, 0) ?? fits('optimizer', optimizer, trainable, 1);
 }
 
 /** Every setting a run records, checked as its flag would be (lib/run/settings.ts). */
@@ -138,9 +167,9 @@ function historyProblem(history: EpochStats[], epochs: number): string | undefin
   }));
 }
 
-function tensorsProblem(name: string, tensors: Checkpoint['weights'], dtype: (i: number) => 'float32' | 'int32'): string | undefined {
+function tensorsProblem(name: string, tensors: Checkpoint['weights'], dtype: (i: number) => 'float32' | 'int32', checksummed: boolean): string | undefined {
   if (!Array.isArray(tensors) || !tensors.length) return `${name}: ${Array.isArray(tensors) ? 'empty' : 'missing'}`;
-  return first(tensors.map((t, i) => () => field(`${name}[${i}]${typeof t?.name === 'string' ? ` (${t.name})` : ''}`, savedTensorProblem(t, dtype(i)))));
+  return first(tensors.map((t, i) => () => field(`${name}[${i}]${typeof t?.name === 'string' ? ` (${t.name})` : ''}`, savedTensorProblem(t, dtype(i), checksummed))));
 }
 
 function field(name: string, problem: string | undefined): string | undefined {

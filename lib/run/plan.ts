@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { NetSpec, specParams } from '../model/spec';
-import { Checkpoint, CHECKPOINT_FILE, readCheckpoint } from './checkpoint';
+import { join } from 'node:path';
+import { Checkpoint, CHECKPOINT_FILE, CorruptCheckpoint, readCheckpoint } from './checkpoint';
 import { Configured, defaultSettings, RunSettings, SettingKey, Settings } from './settings';
 
 /** Settings that shape a run's trajectory, which a resumed run keeps. */
@@ -11,19 +12,28 @@ const CHANGEABLE: SettingKey[] = ['epochs', 'lr', 'lrStep', 'lrGamma', 'momentum
 export interface RunPlan {
   settings: Settings;
   checkpoint?: Checkpoint;
+  /** Where a setting came from, for messages: its flag or variable, or the checkpoint's field it was taken from. */
+  name(key: SettingKey): string;
 }
 
-/** What a run in `dir` goes on with. Fresh: the settings, unless `dir` holds an unfinished run they would overwrite.
- *  Resumed: the checkpoint's settings, changed only where the user set (`given`) one that may change. */
+/** What a run in `dir` goes on with. Fresh: the settings, unless `dir` holds an unfinished run they would overwrite,
+ *  or a checkpoint that is no checkpoint (it is not overwritten unread). Resumed: the checkpoint's settings, changed
+ *  only where the user set (`given`) one that may change. */
 export function planRun(dir: string, { settings, given, name }: Pick<Configured, 'settings' | 'given' | 'name'>): RunPlan {
-  const checkpoint = readCheckpoint(dir);
   const resumeSwitch = name('resume').startsWith('--') ? name('resume') : `${name('resume')}=1`;
+  let checkpoint: Checkpoint | undefined;
+  try {
+    checkpoint = readCheckpoint(dir);
+  } catch (e) {
+    if (settings.resume || !(e instanceof CorruptCheckpoint)) throw e;
+    throw new CorruptCheckpoint(`${e.message}; to start afresh in ${dir}, move it away, or choose another folder`);
+  }
   if (!settings.resume) {
     if (checkpoint && checkpoint.epoch < checkpoint.settings.epochs) {
       throw new Error(`${name('out')} ${dir}: holds an unfinished run (epoch ${checkpoint.epoch} of ${checkpoint.settings.epochs}); ` +
         `use ${resumeSwitch} to continue it, or choose another folder`);
     }
-    return { settings };
+    return { settings, name };
   }
   if (!checkpoint) throw new Error(`${resumeSwitch}: no checkpoint in ${dir} (${CHECKPOINT_FILE}) to continue`);
   for (const key of FIXED) {
@@ -39,7 +49,10 @@ export function planRun(dir: string, { settings, given, name }: Pick<Configured,
   if (resumed.epochs < checkpoint.epoch) {
     throw new Error(`${name('epochs')}: ${resumed.epochs}, but the run in ${dir} has already done ${checkpoint.epoch} epochs`);
   }
-  return { settings: resumed, checkpoint };
+  const file = join(dir, CHECKPOINT_FILE);
+  const held = checkpoint.settings;
+  const recorded = (key: SettingKey): boolean => key in held && !(key in given);
+  return { settings: resumed, checkpoint, name: (key) => (recorded(key) ? `${file}: settings.${key}` : name(key)) };
 }
 
 /** A setting's value in a message; a network spec is too long to print, its size says enough. */

@@ -27,8 +27,9 @@ const DAMAGE: [string, (cp: Record<string, any>) => void, RegExp][] = [
   ['empty weights', (cp) => (cp.weights = []), /corrupt checkpoint: weights: empty/],
   ['int32 weights', (cp) => (cp.weights[2].dtype = 'int32'), /corrupt checkpoint: weights\[2\] \(.*\): dtype int32, expected float32/],
   ['a history of strings', (cp) => (cp.history = ['x']), /corrupt checkpoint: history\[0\]: "x"/],
-  // Checked only against the network, once the worker thread runs.
-  ['a transposed weight', (cp) => cp.weights[0].shape.reverse(), /does not fit this network: weights\[0\] \(.*\): shape 8x1x3x3, this network needs 3x3x1x8/],
+  ['a transposed weight', (cp) => cp.weights[0].shape.reverse(), /corrupt checkpoint: weights\[0\] \(.*\): shape 8x1x3x3, the network of its settings needs 3x3x1x8/],
+  ['one base64 character changed', (cp) => (cp.weights[1].data = (cp.weights[1].data[0] === 'A' ? 'B' : 'A') + cp.weights[1].data.slice(1)),
+    /corrupt checkpoint: weights\[1\] \(.*\): its data do not match their SHA-256 \(changed after the checkpoint was written\)/],
 ];
 
 test('a checkpoint that cannot be continued ends the run at once in one line naming file and field, and changes nothing', () => {
@@ -42,6 +43,10 @@ test('a checkpoint that cannot be continued ends the run at once in one line nam
     assertOneLineError(r, new RegExp(`^mnist20k train: ${join(out, 'checkpoint.json')}: ${message.source}`));
     assert.doesNotMatch(r.stderr, /last good checkpoint|resume with/, what);
     assert.deepEqual(files(out), before, `${what}: nothing written`);
+    // A fresh run does not overwrite what it cannot read either: it says how to start afresh there.
+    const fresh = mnist20k('train', '--epochs', '2', ...QUICK, '--out', out);
+    assertOneLineError(fresh, new RegExp(`^mnist20k train: ${join(out, 'checkpoint.json')}: ${message.source}.*; to start afresh in ${out}, move it away, or choose another folder$`));
+    assert.deepEqual(files(out), before, `${what}: nothing written by a fresh run`);
   }
 });
 

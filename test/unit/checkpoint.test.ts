@@ -1,5 +1,6 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -109,7 +110,19 @@ const DAMAGE: [string, (cp: Record<string, any>) => void, RegExp][] = [
   ['no weights', (cp) => (cp.weights = []), /weights: empty$/],
   ['int32 weights', (cp) => (cp.weights[1].dtype = 'int32'), /weights\[1\] \(.*\): dtype int32, expected float32$/],
   ['bytes missing', (cp) => (cp.weights[0].data = cp.weights[0].data.slice(8)), /weights\[0\] \(.*\): \d+ bytes of data, shape 3x3x1x8 needs 288$/],
-  ['a NaN weight', (cp) => (cp.weights[0].data = Buffer.from(new Float32Array(72).fill(NaN).buffer).toString('base64')), /weights\[0\] \(.*\): holds NaN at index 0$/],
+  ['a NaN weight, checksummed', (cp) => {
+    const bytes = Buffer.from(new Float32Array(72).fill(NaN).buffer);
+    cp.weights[0].data = bytes.toString('base64');
+    cp.weights[0].sha256 = createHash('sha256').update(bytes).digest('hex');
+  }, /weights\[0\] \(.*\): holds NaN at index 0$/],
+  ['one base64 character changed', (cp) => (cp.weights[3].data = (cp.weights[3].data[0] === 'A' ? 'B' : 'A') + cp.weights[3].data.slice(1)),
+    /weights\[3\] \(.*\): its data do not match their SHA-256 \(changed after the checkpoint was written\)$/],
+  ['a momentum byte changed', (cp) => (cp.optimizer[1].data = (cp.optimizer[1].data[0] === 'A' ? 'B' : 'A') + cp.optimizer[1].data.slice(1)),
+    /optimizer\[1\] \(.*\): its data do not match their SHA-256/],
+  ['no checksum', (cp) => delete cp.weights[2].sha256, /weights\[2\] \(.*\): no sha256 of its data$/],
+  ['an epoch past the last', (cp) => (cp.epoch = 5), /epoch: 5, past the run's last epoch \(settings\.epochs 3\)$/],
+  ['a weight of another shape', (cp) => cp.weights[0].shape.reverse(), /weights\[0\] \(.*\): shape 8x1x3x3, the network of its settings needs 3x3x1x8$/],
+  ['a missing accumulator', (cp) => cp.optimizer.pop(), /optimizer: \d+ tensors, the network of its settings needs \d+$/],
   ['a float iteration count', (cp) => (cp.optimizer[0].dtype = 'float32'), /optimizer\[0\] \(iter\): dtype float32, expected int32$/],
 ];
 
