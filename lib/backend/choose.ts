@@ -38,20 +38,22 @@ export function parseBackendChoice(value: string, source: string): BackendChoice
 
 /** Sets up the best backend allowed by `choice` and reports it. `auto` takes native TensorFlow on a GPU, then WebGPU
  *  on a hardware adapter, then native TensorFlow on the CPU, then wasm, then cpu; it never takes a software WebGPU
- *  adapter, which only an explicit `webgpu` gets. An explicit choice that cannot run throws instead of falling back.
- *  On wasm our kernels run on `threads` threads (default: one per core), which changes the speed and no number. */
-export async function initBackend(choice: BackendChoice = 'auto', threads = availableParallelism()): Promise<BackendReport> {
+ *  adapter, which only an explicit `webgpu` gets. An explicit choice that cannot run throws instead of falling back,
+ *  naming `name`, the flag or variable that chose it. On wasm our kernels run on `threads` threads (default: one per
+ *  core), which changes the speed and no number. */
+export async function initBackend(choice: BackendChoice = 'auto', threads = availableParallelism(), name = '--backend'): Promise<BackendReport> {
   tf.enableProdMode();
+  const chosen = (backend: string): string => (name.startsWith('--') ? `${name} ${backend}` : `${name}=${backend}`);
   const notes: string[] = [];
   let nativeOnCpu: BackendReport | undefined;
   if (choice === 'auto' || choice === 'tensorflow') {
     const native = await tryNative(notes);
     if (native && (native.device.startsWith('GPU') || choice === 'tensorflow')) return native;
-    if (choice === 'tensorflow') throw new Error(`--backend tensorflow: ${notes.join('; ')}`);
+    if (choice === 'tensorflow') throw new Error(`${chosen('tensorflow')}: ${notes.join('; ')}`);
     nativeOnCpu = native;
   }
   if (choice === 'auto' || choice === 'webgpu') {
-    const webgpu = await tryWebgpu(choice === 'webgpu', notes);
+    const webgpu = await tryWebgpu(choice === 'webgpu' ? chosen('webgpu') : undefined, notes);
     if (webgpu) return webgpu;
   }
   if (nativeOnCpu) {
@@ -64,7 +66,7 @@ export async function initBackend(choice: BackendChoice = 'auto', threads = avai
       setKernelThreads(threads);
       return { backend: 'wasm', device: 'CPU (WebAssembly, SIMD)', notes, threads };
     } catch (e) {
-      if (choice === 'wasm') throw new Error(`--backend wasm: ${firstLine(e)}`);
+      if (choice === 'wasm') throw new Error(`${chosen('wasm')}: ${firstLine(e)}`);
       notes.push(`wasm: ${firstLine(e)}`);
     }
   }
@@ -107,11 +109,11 @@ async function tryNative(notes: string[]): Promise<BackendReport | undefined> {
   return undefined;
 }
 
-/** WebGPU on the adapter Dawn offers: for `auto` only a hardware one; asked for explicitly, a software one too (said
- *  so in the report). Explicitly asked, a failure throws with the reason. */
-async function tryWebgpu(explicit: boolean, notes: string[]): Promise<BackendReport | undefined> {
+/** WebGPU on the adapter Dawn offers: for `auto` only a hardware one; asked for `explicit`ly (by the flag or variable
+ *  it names), a software one too (said so in the report), and a failure throws with the reason. */
+async function tryWebgpu(explicit: string | undefined, notes: string[]): Promise<BackendReport | undefined> {
   const skip = (reason: string): undefined => {
-    if (explicit) throw new Error(`--backend webgpu: ${reason}`);
+    if (explicit) throw new Error(`${explicit}: ${reason}`);
     notes.push(`webgpu: ${reason}`);
     return undefined;
   };

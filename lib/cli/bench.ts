@@ -5,6 +5,7 @@ import { Batch, batches, loadMnist, MnistSplit } from '../data/mnist';
 import { buildNet } from '../model/net';
 import { describeShards, readSettings, SettingKey, usageOf } from '../run/settings';
 import { integer } from '../run/values';
+import { checkBatchFits } from '../train/memory';
 import { PendingSteps, readOutcomes } from '../train/metrics';
 import { Trainer } from '../train/step';
 import { Rng } from '../util/rng';
@@ -24,10 +25,14 @@ export const bench: Command = {
 };
 
 async function runBench(argv: string[]): Promise<void> {
-  const { settings, extra } = readSettings({ argv, keys: KEYS, extra: { batches: 'string', profile: 'boolean' } });
+  const { settings, extra, name } = readSettings({ argv, keys: KEYS, extra: { batches: 'string', profile: 'boolean' } });
   const steps = extra.batches === undefined ? 40 : integer(1)(String(extra.batches), '--batches');
   const data = loadMnist({ dataDir: settings.dataDir });
-  const report = await initBackend(settings.backend, settings.threads);
+  if (data.train.count < settings.batchSize) {
+    throw new Error(`${name('batchSize')} ${settings.batchSize}: bench times full batches, and the data hold ${data.train.count} training images`);
+  }
+  const report = await initBackend(settings.backend, settings.threads, name('backend'));
+  checkBatchFits({ ...settings, name }, report.backend);
   const recipe = settings;
   const model = buildNet({ seed: recipe.seed, spec: recipe.modelSpec });
   const trainer = new Trainer(model, recipe);
@@ -71,7 +76,6 @@ async function runBench(argv: string[]): Promise<void> {
 
 /** Full batches in `order`, round and round, as training feeds them: gathered on the backend when `onDevice`. */
 function* feed(split: MnistSplit, batchSize: number, order: Uint32Array, onDevice?: DeviceSplit): Generator<Batch | DeviceBatch> {
-  if (split.count < batchSize) throw new Error(`--batch-size ${batchSize}: bench needs at least that many training images, the data hold ${split.count}`);
   for (;;) {
     for (const b of onDevice ? onDevice.batches(batchSize, order) : batches(split, batchSize, order)) {
       if (b.size === batchSize) yield b;

@@ -64,9 +64,9 @@ export async function runTraining(config: Configured, view: TrainingView, root: 
     };
     const plan = planRun(dir, { ...config, settings: { ...config.settings, ...made }, given: { ...config.given, ...made } });
     const data = prepared.data ?? loadMnist(plan.settings);
-    const report = await initBackend(plan.settings.backend, plan.settings.threads);
+    const report = await initBackend(plan.settings.backend, plan.settings.threads, plan.name('backend'));
     const settings = runSettings(plan.settings, report.backend as BackendChoice);
-    checkBatchFits(settings.batchSize, settings.shards, report.backend, { images: data.train.count }, config.name('batchSize'));
+    checkBatchFits({ ...settings, name: plan.name }, report.backend, { images: data.train.count });
     const model = prepared.model ?? buildNet({ seed: settings.seed, spec: settings.modelSpec });
     try {
       const history = await trainCheckpointed(model, data, dir, settings, plan.checkpoint, report, view);

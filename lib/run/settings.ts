@@ -185,9 +185,15 @@ function parseFlags(argv: string[], keys: SettingKey[], extra: Record<string, 's
   try {
     values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (e) {
-    throw new Error((e as Error).message.split('\n')[0]
-      .replace(/^Unknown option '(.*?)'.*/, "unknown flag '$1'")
-      .replace(/^Option '(.*?)' argument is ambiguous.*/, "$1: a value starting with '-' must be written $1=VALUE"));
+    const message = (e as Error).message.split('\n')[0];
+    const ambiguous = /^Option '(--[\w-]+)/.exec(message);
+    if (ambiguous && / argument is ambiguous/.test(message)) {
+      // Either the value was left out (`--epochs --lr 0.1`) or it starts with '-' (`--lr -1`).
+      const next = argv[argv.indexOf(ambiguous[1]) + 1] ?? '';
+      if (next.startsWith('--')) throw new Error(`${ambiguous[1]}: expected a value, got the flag ${next}`);
+      throw new Error(`${ambiguous[1]}: a value starting with '-' must be written ${ambiguous[1]}=VALUE`);
+    }
+    throw new Error(message.replace(/^Unknown option '(.*?)'.*/, "unknown flag '$1'"));
   }
   // parseArgs names options as written (lr-step); settings are camelCase (lrStep).
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [k.replace(/-([a-z])/g, (_, c) => c.toUpperCase()), v]));

@@ -1,5 +1,5 @@
 import { totalmem } from 'node:os';
-import { buildNet } from '../model/net';
+import { defaultSpec, NetSpec, specActivations } from '../model/spec';
 
 const GiB = 2 ** 30;
 /** What one wasm instance can address: tfjs-backend-wasm 4.x's binaries are built with a 4 GiB memory maximum. */
@@ -12,17 +12,6 @@ const BASE = 128 * 2 ** 20;
  *  is not measured; it is taken to be as lean as wasm. */
 const FACTOR: Record<string, number> = { wasm: 2, cpu: 4, tensorflow: 2 };
 
-/** Floats of every layer's output for one image of the network. */
-let activations: number | undefined;
-function activationFloats(): number {
-  if (activations === undefined) {
-    const model = buildNet();
-    activations = model.layers.reduce((sum, layer) => sum + (layer.outputShape as number[]).slice(1).reduce((a, b) => a * b, 1), 0);
-    model.dispose();
-  }
-  return activations;
-}
-
 export interface Machine {
   /** Images in the training set: a batch holds at most these. */
   images?: number;
@@ -30,23 +19,43 @@ export interface Machine {
   memory?: number;
 }
 
-/** Throws, in one line naming the batch size's flag or variable (`name`) and the largest batch that fits, when a
- *  training step on `batchSize` images split into `shards` (computed one after another) would not fit: a shard in one
- *  wasm instance's 4 GiB, or in the machine's memory. Without this, wasm fails deep inside a step with "memory access
- *  out of bounds". */
+/** What a step is made of, and the flag or variable that set each (for messages). */
+export interface StepShape {
+  batchSize: number;
+  shards: number;
+  modelSpec?: NetSpec;
+  name?: (key: 'batchSize' | 'shards' | 'modelSpec') => string;
+}
+
+/** Throws, in one line naming the flag or variable at fault and the limit, when a training step on `batchSize`
+ *  images split into `shards` (computed one after another) cannot run: a shard would be empty, or would not fit in one
+ *  wasm instance's 4 GiB or in the machine's memory. Without this, wasm fails deep inside a step with "memory access
+ *  out of bounds", and an empty shard trains on nothing. `train` and `bench` both check before they start. */
 export function checkBatchFits(
-  batchSize: number, shards: number, backend: string, { images = Infinity, memory = totalmem() }: Machine = {}, name = '--batch-size',
+  { batchSize, shards, modelSpec = defaultSpec(), name = defaultName }: StepShape, backend: string,
+  { images = Infinity, memory = totalmem() }: Machine = {},
 ): void {
-  const perImage = (FACTOR[backend] ?? FACTOR.cpu) * 4 * activationFloats();
+  const batch = Math.min(batchSize, images);
+  if (shards > batch) {
+    throw new Error(`${name('shards')} ${shards}: more shards than the ${batch} images of a batch ` +
+      `(${batch < batchSize ? `the data hold ${images}` : `${name('batchSize')} ${batchSize}`}); at most ${batch}`);
+  }
+  const perImage = (FACTOR[backend] ?? FACTOR.cpu) * 4 * specActivations(modelSpec);
   const fitsOneInstance = backend === 'wasm' ? Math.floor((WASM_HEAP - BASE) / perImage) : Infinity;
   const fitsMachine = Math.floor((memory - BASE) / perImage);
   const perShard = Math.min(fitsOneInstance, fitsMachine);
-  const batch = Math.min(batchSize, images);
   const needed = Math.ceil(batch / shards);
   if (needed <= perShard) return;
   const gib = (bytes: number, digits = 2): string => `${+(bytes / GiB).toFixed(digits)} GiB`;
   const beyond = fitsOneInstance <= fitsMachine ? `the ${gib(WASM_HEAP)} a wasm instance can address` : `this machine's ${gib(memory, 1)}`;
+  if (perShard < 1) {
+    throw new Error(`${name('modelSpec')}: one image through this network needs about ${gib(BASE + perImage)} on ${backend}, beyond ${beyond}`);
+  }
   const what = shards > 1 ? `a shard of ${needed} images` : `a batch of ${needed} images`;
-  throw new Error(`${name} ${batchSize}: ${what} needs about ${gib(BASE + needed * perImage)} on ${backend}, beyond ${beyond}; ` +
-    `the largest batch that fits is ${Math.max(0, perShard) * shards}`);
+  throw new Error(`${name('batchSize')} ${batchSize}: ${what} needs about ${gib(BASE + needed * perImage)} on ${backend}, beyond ${beyond}; ` +
+    `the largest batch that fits is ${perShard * shards}`);
+}
+
+function defaultName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }

@@ -50,6 +50,7 @@ test('a bad value is one line naming the flag or variable', () => {
     [[], { MNIST_TEST_SAMPLES: '1e3' }, /^MNIST_TEST_SAMPLES: expected a positive integer/],
     [['--lr=-1'], {}, /^--lr: expected a positive number, got '-1'$/],
     [['--lr', '-1'], {}, /^--lr: a value starting with '-' must be written --lr=VALUE$/],
+    [['--epochs', '--lr', '0.1'], {}, /^--epochs: expected a value, got the flag --lr$/],
     [['--momentum', '1'], {}, /^--momentum: expected a number from 0 up to \(not including\) 1, got '1'$/],
     [['--backend', 'gpu'], {}, /^--backend: unknown backend 'gpu'/],
     [[], { MNIST_BACKEND: 'tpu' }, /^MNIST_BACKEND: unknown backend 'tpu'/],
