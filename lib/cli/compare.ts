@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findRunRecords } from '../run/record';
 import { atomicWrite } from '../util/atomicWrite';
+import { makeFolders, removeIfEmpty } from '../util/folders';
 import { compareFigure, compareTable } from '../views/compare';
 import { figurePage } from '../views/display';
 import { closeRenderer, renderPng } from '../views/render';
@@ -23,11 +23,16 @@ export const compare: Command = {
     if (!positionals.length) throw new Error('expected at least one run folder or history file');
     if (format !== '.png' && format !== '.html') throw new Error(`--out ${out}: expected a .png or .html file`);
     const runs = findRunRecords(positionals);
-    console.log(compareTable(runs));
-    const figure = compareFigure(runs);
-    const chart = format === '.html' ? figurePage(figure, 'mnist20k compare') : await png(figure, out);
-    mkdirSync(dirname(out), { recursive: true });
-    atomicWrite(out, chart);
+    // The chart's folder first: a folder that cannot be made fails before anything is shown or drawn.
+    const created = makeFolders(dirname(out), `--out ${out}: its folder`);
+    try {
+      console.log(compareTable(runs));
+      const figure = compareFigure(runs);
+      atomicWrite(out, format === '.html' ? figurePage(figure, 'mnist20k compare') : await png(figure, out));
+    } catch (e) {
+      removeIfEmpty(created);
+      throw e;
+    }
     console.log(`chart: ${out}`);
   },
 };

@@ -1,6 +1,7 @@
-import { closeSync, existsSync, fstatSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { closeSync, fstatSync, linkSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fsFailure } from '../util/fsErrors';
+import { makeFolders, removeIfEmpty } from '../util/folders';
 import { mayBeRun } from './processes';
 
 /** A run folder held by this process until release(). */
@@ -22,6 +23,9 @@ export function lockRunDir(dir: string, input: string): RunDirLock {
   try {
     writeFileSync(mine, `${process.pid}\n`);
   } catch (e) {
+    // A full disk can still create the file, empty: leave nothing behind.
+    rmSync(mine, { force: true });
+    removeIfEmpty(created);
     throw fsFailure(e, `${input} ${dir}: cannot write there`);
   }
   try {
@@ -41,23 +45,6 @@ export function lockRunDir(dir: string, input: string): RunDirLock {
   // A second Ctrl-C ends the process with process.exit(): the lock goes with it.
   process.on('exit', release);
   return { release };
-}
-
-/** Creates `dir` and its missing parents one by one, after checking that the nearest existing one is a folder
- *  (mkdirSync's recursive mode spins for ever under /proc). Returns the folders it created, outermost first. */
-function makeFolders(dir: string, input: string): string[] {
-  const missing: string[] = [];
-  let at = resolve(dir);
-  for (; !existsSync(at) && dirname(at) !== at; at = dirname(at)) missing.unshift(at);
-  if (!statSync(at).isDirectory()) throw new Error(`${input} ${dir}: ${missing.length ? `${at} is not a folder` : 'not a folder'}`);
-  for (const folder of missing) {
-    try {
-      mkdirSync(folder);
-    } catch (e) {
-      throw fsFailure(e, `${input} ${dir}: cannot create ${folder}`);
-    }
-  }
-  return missing;
 }
 
 /** Links `mine` (our pid) as `file`, or takes over a stale `file`; `where` names the folder in errors. */
@@ -152,14 +139,5 @@ function removeLitter(dir: string): void {
     const tmp = /\.(\d+)\.tmp$/.exec(name);
     const pid = tmp ? Number(tmp[1]) : name.endsWith('.takeover') ? lockOwner(join(dir, name)) : undefined;
     if ((tmp || name.endsWith('.takeover')) && !(pid && mayBeRun(pid))) rmSync(join(dir, name), { force: true });
-  }
-}
-
-/** Removes `folders` (outermost first) from the innermost out, as far as they are empty. */
-function removeIfEmpty(folders: string[]): void {
-  try {
-    for (const folder of [...folders].reverse()) rmdirSync(folder);
-  } catch {
-    // not empty: the run wrote something worth keeping
   }
 }
