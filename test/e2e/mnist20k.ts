@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../lib/util/paths';
 
@@ -52,4 +54,31 @@ export function assertOneLineError(r: Result, pattern: RegExp): void {
   assert.match(r.stderr, pattern);
   assert.equal(r.stderr.trim().split('\n').length, 1, `one line, got:\n${r.stderr}`);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+}
+
+/** Longest a refusal may take: bad input is refused before any work. */
+const REFUSED_WITHIN_MS = 30_000;
+/** Most memory a refusal may take: limits are checked before anything large is read or allocated. */
+const REFUSED_IN_KIB = 1024 * 1024;
+
+/** Runs the CLI with `env` added, and checks that it refused: a non-zero exit within 30 s (killed otherwise), in one
+ *  line matching `pattern` (no stack), its peak memory under 1 GiB. Returns the result. */
+export function assertRefused(env: NodeJS.ProcessEnv, args: string[], pattern: RegExp): Result {
+  const scratch = mkdtempSync(join(tmpdir(), 'mnist20k-rss-'));
+  const rssFile = join(scratch, 'rss');
+  try {
+    const r = spawnSync(process.execPath, ['--require', join(__dirname, 'peakRss.js'), BIN, ...args], {
+      cwd: ROOT, encoding: 'utf8', env: { ...ENV, ...env, MNIST_TEST_RSS_FILE: rssFile }, timeout: REFUSED_WITHIN_MS,
+    });
+    const stderr = r.signal ? `${r.stderr}\n(still running after 30 s: killed with ${r.signal})` : r.stderr.trim();
+    const result = { code: r.status, stdout: r.stdout, stderr };
+    const what = `mnist20k ${args.join(' ')}`;
+    assert.equal(r.signal, null, `${what}: ${result.stderr}`);
+    assertOneLineError(result, pattern);
+    const kib = Number(readFileSync(rssFile, 'utf8'));
+    assert.ok(kib < REFUSED_IN_KIB, `${what}: peak memory ${Math.round(kib / 1024)} MiB, expected under 1 GiB`);
+    return result;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
