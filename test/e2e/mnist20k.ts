@@ -51,7 +51,7 @@ export function startMnist20k(...args: string[]): { pid: number; done: Promise<R
 
 export function assertOneLineError(r: Result, pattern: RegExp): void {
   assert.notEqual(r.code, 0);
-  assert.match(r.stderr, pattern);
+  assert.match(r.stderr.trim(), pattern);
   assert.equal(r.stderr.trim().split('\n').length, 1, `one line, got:\n${r.stderr}`);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 }
