@@ -72,7 +72,8 @@ const KINDS = {
   linear: ['linear'],
 } as const;
 type Kind = keyof typeof KINDS;
-const CLASSES = 10;
+/** One output per digit. */
+export const CLASSES = 10;
 
 /** The most trainable parameters a spec may have: 600 times the original's 16,034, far beyond what this exercise
  *  needs, and still small enough that the weights, their gradients, the momentum and a checkpoint's text fit easily. */
@@ -115,7 +116,7 @@ export function planSpec(spec: NetSpec): PlannedBlock[] {
     const { output, params } = plan(kind, block, shape, fail);
     const step = { kind, block, label, input: shape, output, params, activations: 0 };
     // Flatten outputs its input's values; every other layer a map of the block's output shape.
-    step.activations = layersOf(step, spec.dropout).reduce((sum, layer) => sum + size(layer === 'Flatten' ? shape : output), 0);
+    step.activations = blockLayers(step, spec.dropout).reduce((sum, layer) => sum + size(layer === 'Flatten' ? shape : output), 0);
     total.params += params;
     total.activations += step.activations;
     if (total.params > MAX_PARAMS) {
@@ -188,36 +189,8 @@ export function specParams(spec: NetSpec): number {
   return planSpec(spec).reduce((sum, p) => sum + p.params, 0);
 }
 
-/** Floats every layer of the spec's network outputs for one image, the closing Flatten and LogSoftmax included: what
- *  a training step keeps per image for its backward pass (lib/train/memory.ts). */
-export function specActivations(spec: NetSpec): number {
-  const planned = planSpec(spec);
-  const last = planned[planned.length - 1].output;
-  return planned.reduce((sum, p) => sum + p.activations, 0) + (last.length === 3 ? CLASSES : 0) + CLASSES;
-}
-
-/** A weight of the spec's network: its shape, and whether it trains (BatchNorm's running statistics do not). */
-export interface WeightShape {
-  shape: number[];
-  trainable: boolean;
-}
-
-/** The weights of the spec's network in the order its model lists them: the trainable ones layer by layer (a
- *  convolution's kernel, BatchNorm's gamma and beta, a linear layer's kernel and bias), then BatchNorm's running mean
- *  and variance. What a checkpoint of this network must hold, known without building it. */
-export function specWeights(spec: NetSpec): WeightShape[] {
-  const weights = planSpec(spec).flatMap(({ kind, block, input, output }) => {
-    const n = output[output.length - 1];
-    if (kind === 'linear') return [{ shape: [size(input), n], trainable: true }, { shape: [n], trainable: true }];
-    if (kind !== 'conv') return [];
-    const { kernel, batchNorm = true } = block as ConvBlock;
-    const stats = [true, true, false, false].map((trainable) => ({ shape: [n], trainable }));
-    return [{ shape: [kernel, kernel, input[2], n], trainable: true }, ...(batchNorm ? stats : [])];
-  });
-  return [...weights.filter((w) => w.trainable), ...weights.filter((w) => !w.trainable)];
-}
-
-function size(shape: number[]): number {
+/** The values a map or a vector of this shape holds. */
+export function size(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
@@ -233,7 +206,7 @@ export function describeSpec(spec: NetSpec): string {
   const written = planned.map((p) => JSON.stringify(p.block).replace(/"/g, '').replace(/([:,])/g, '$1 ').replace(/^\{(.*)\}$/, '{ $1 }'));
   const width = Math.max(...written.map((w) => w.length));
   const rows = planned.map((p, i) => `${String(i + 1).padStart(3)}  ${written[i].padEnd(width)}  ${channelsFirst(p.output).padStart(13)}` +
-    `  ${p.params.toLocaleString('en-US').padStart(7)}  ${layersOf(p, spec.dropout).join(' → ')}`);
+    `  ${p.params.toLocaleString('en-US').padStart(7)}  ${blockLayers(p, spec.dropout).join(' → ')}`);
   const total = specParams(spec);
   const end = `then ${planned[planned.length - 1].output.length === 3 ? 'Flatten → ' : ''}LogSoftmax`;
   return [
@@ -243,7 +216,8 @@ export function describeSpec(spec: NetSpec): string {
   ].join('\n');
 }
 
-function layersOf(p: PlannedBlock, dropout: number): string[] {
+/** The layers a planned block makes, in order, named as PyTorch names them (the summary's names). */
+export function blockLayers(p: PlannedBlock, dropout: number): string[] {
   if (p.kind === 'maxPool') return ['MaxPool2d'];
   if (p.kind === 'avgPool') return ['AvgPool2d'];
   if (p.kind === 'linear') return [...(p.input.length === 3 ? ['Flatten'] : []), 'Linear'];

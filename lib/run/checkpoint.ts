@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultSpec, MAX_PARAMS, specWeights } from '../model/spec';
+import { specWeights } from '../model/footprint';
+import { defaultSpec, MAX_PARAMS } from '../model/spec';
 import { EpochStats, LoopState } from '../train/loop';
 import { atomicWrite } from '../util/atomicWrite';
 import { readJsonFile } from '../util/readFile';

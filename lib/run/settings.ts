@@ -3,6 +3,7 @@ import { BACKEND_CHOICES, BackendChoice, BackendReport, describeThreads, MAX_KER
 import { MAX_ROTATION } from '../data/augment';
 import { NetSpec, specParams } from '../model/spec';
 import { Recipe } from '../train/recipe';
+import { flagOf } from '../util/flagName';
 import { fraction, integer, positive, recordedSpec, specFile, text, zeroOrOne } from './values';
 
 /** Everything a training run is told: the recipe, the data, the backend and its threads, and where the run is
@@ -64,10 +65,9 @@ const FIELDS: { [K in keyof Settings]-?: Field<Settings[K]> } = {
 export type SettingKey = keyof Settings;
 export const SETTING_KEYS = Object.keys(FIELDS) as SettingKey[];
 
-/** The flag and the environment variable of a setting: lrStep is --lr-step and MNIST_LR_STEP. */
-export function flagOf(key: string): string {
-  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-}
+export { flagOf };
+
+/** The environment variable of a setting: lrStep is MNIST_LR_STEP. */
 export function envOf(key: string): string {
   return `MNIST_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }

@@ -1,5 +1,7 @@
 import { totalmem } from 'node:os';
-import { defaultSpec, NetSpec, specActivations } from '../model/spec';
+import { specActivations } from '../model/footprint';
+import { defaultSpec, NetSpec } from '../model/spec';
+import { flagOf } from '../util/flagName';
 
 const GiB = 2 ** 30;
 /** What one wasm instance can address: tfjs-backend-wasm 4.x's binaries are built with a 4 GiB memory maximum. */
@@ -32,7 +34,7 @@ export interface StepShape {
  *  wasm instance's 4 GiB or in the machine's memory. Without this, wasm fails deep inside a step with "memory access
  *  out of bounds", and an empty shard trains on nothing. `train` and `bench` both check before they start. */
 export function checkBatchFits(
-  { batchSize, shards, modelSpec = defaultSpec(), name = defaultName }: StepShape, backend: string,
+  { batchSize, shards, modelSpec = defaultSpec(), name = flagOf }: StepShape, backend: string,
   { images = Infinity, memory = totalmem() }: Machine = {},
 ): void {
   const batch = Math.min(batchSize, images);
@@ -54,8 +56,4 @@ export function checkBatchFits(
   const what = shards > 1 ? `a shard of ${needed} images` : `a batch of ${needed} images`;
   throw new Error(`${name('batchSize')} ${batchSize}: ${what} needs about ${gib(BASE + needed * perImage)} on ${backend}, beyond ${beyond}; ` +
     `the largest batch that fits is ${perShard * shards}`);
-}
-
-function defaultName(key: string): string {
-  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }

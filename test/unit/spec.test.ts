@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { buildNet, trainableParams } from '../../lib/model/net';
 import { receptiveFields, receptiveFieldTable } from '../../lib/model/receptiveField';
-import { Block, defaultSpec, describeSpec, MAX_ACTIVATIONS, MAX_PARAMS, NetSpec, planSpec, specActivations, specParams, specWeights } from '../../lib/model/spec';
+import { specActivations, specWeights } from '../../lib/model/footprint';
+import { Block, defaultSpec, describeSpec, MAX_ACTIVATIONS, MAX_PARAMS, NetSpec, planSpec, specParams } from '../../lib/model/spec';
 import { Rng } from '../../lib/util/rng';
 import { summary } from '../../lib/model/summary';
 
