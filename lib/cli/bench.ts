@@ -27,7 +27,7 @@ export const bench: Command = {
 async function runBench(argv: string[]): Promise<void> {
   const { settings, extra, name } = readSettings({ argv, keys: KEYS, extra: { batches: 'string', profile: 'boolean' } });
   const steps = extra.batches === undefined ? 40 : integer(1)(String(extra.batches), '--batches');
-  const data = loadMnist({ dataDir: settings.dataDir });
+  const data = loadMnist({ dataDir: settings.dataDir }, name);
   if (data.train.count < settings.batchSize) {
     throw new Error(`${name('batchSize')} ${settings.batchSize}: bench times full batches, and the data hold ${data.train.count} training images`);
   }

