@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { BackendReport } from '../backend/choose';
-import { saveModel } from '../model/saved';
+import { savedWeightsSha256, saveModel } from '../model/saved';
 import { History } from '../train/loop';
 import { atomicWrite } from '../util/atomicWrite';
+import { fsFailure } from '../util/fsErrors';
+import { readJsonFile } from '../util/readFile';
 import { RunSettings } from './settings';
 
 export const RECORD_FILE = 'history.json';
@@ -13,33 +15,68 @@ export const RECORD_FORMAT = 'mnist20k-run/1';
 /** DIR/history.json: what a finished run leaves behind besides its weights, enough to compare and reproduce it. */
 export interface RunRecord {
   format: typeof RECORD_FORMAT;
+  /** The SHA-256 of the run's weights.bin (saveModel's identity of the model), which ties this record to the model
+   *  beside it; records written before it was recorded, and those without weights (models/plain-recipe), lack it. */
+  weightsSha256?: string;
   settings: RunSettings;
   backend: BackendReport;
   history: History;
 }
 
-/** Writes DIR/model.json, DIR/weights.bin and DIR/history.json, each replaced atomically, so a reader never sees half
- *  a file; the run's checkpoint and lock in the same folder stay. */
-export async function saveRun(dir: string, model: tf.LayersModel, record: Omit<RunRecord, 'format'>): Promise<void> {
-  await saveModel(model, dir);
-  atomicWrite(join(dir, RECORD_FILE), JSON.stringify({ format: RECORD_FORMAT, ...record }, null, 2) + '\n');
+/** history.json is 5 kB for 20 epochs; a run of thousands of epochs stays far below this. */
+const RECORD_BYTES = 16 * 2 ** 20;
+/** A record nests 3 deep (a history entry, the backend's notes). */
+const RECORD_DEPTH = 6;
+
+/** Writes DIR/weights.bin, DIR/model.json and DIR/history.json, each replaced atomically, so a reader never sees half
+ *  a file; the run's checkpoint and lock in the same folder stay. The model.json and history.json of a run that
+ *  finished in DIR before go first: a failure part way (a full disk) then leaves the new set, or weights without
+ *  model.json or history.json, never an older run's files beside the new weights. */
+export async function saveRun(dir: string, model: tf.LayersModel, record: Omit<RunRecord, 'format' | 'weightsSha256'>): Promise<void> {
+  for (const file of [RECORD_FILE, 'model.json']) {
+    try {
+      rmSync(join(dir, file), { force: true });
+    } catch (e) {
+      throw fsFailure(e, `${join(dir, file)}: cannot remove the previous run's file`);
+    }
+  }
+  const weightsSha256 = await saveModel(model, dir);
+  writeRunRecord(dir, { ...record, weightsSha256 });
 }
 
-/** A run record read back (`compare`, tests), checked enough that a reader can rely on its shape. */
+/** DIR/history.json, as saveRun writes it. */
+export function writeRunRecord(dir: string, { weightsSha256, settings, backend, history }: Omit<RunRecord, 'format'>): void {
+  const record: RunRecord = { format: RECORD_FORMAT, weightsSha256, settings, backend, history };
+  atomicWrite(join(dir, RECORD_FILE), JSON.stringify(record, null, 2) + '\n');
+}
+
+/** A run record read back (`compare`, `evaluate`, tests), checked enough that a reader can rely on its shape. */
 export function readRunRecord(file: string): RunRecord {
-  let record: RunRecord;
-  try {
-    record = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: not a readable JSON file (${(e as Error).message})`);
-  }
+  const record = readJsonFile(file, 'a run record', { maxBytes: RECORD_BYTES, maxDepth: RECORD_DEPTH }) as RunRecord;
   if (record?.format !== RECORD_FORMAT) throw new Error(`${file}: not an mnist20k run record (format '${record?.format}', expected '${RECORD_FORMAT}')`);
   const bad = ['epochs', 'batchSize', 'lr', 'lrStep', 'lrGamma', 'momentum', 'seed', 'shards'].find((k) => typeof record.settings?.[k as keyof RunSettings] !== 'number');
   if (bad) throw new Error(`${file}: settings.${bad} missing or not a number`);
   if (!Array.isArray(record.history) || record.history.some((s, i) => s?.epoch !== i + 1 || !Number.isFinite(s.testAcc))) {
     throw new Error(`${file}: history is not one entry per epoch from 1 on`);
   }
+  if (record.weightsSha256 !== undefined && !/^[0-9a-f]{64}$/.test(String(record.weightsSha256))) {
+    throw new Error(`${file}: weightsSha256: ${JSON.stringify(record.weightsSha256)}, expected a SHA-256 (64 hex digits)`);
+  }
   return record;
+}
+
+/** Refuses a run folder whose history.json names other weights than its model.json records: the files of two runs
+ *  (a record left beside a later run's model, say). A record or model saved before they named their weights passes. */
+export function checkOneRun(dir: string): void {
+  const file = join(dir, RECORD_FILE);
+  if (!existsSync(file)) return;
+  const recorded = readRunRecord(file).weightsSha256;
+  if (recorded === undefined) return;
+  const saved = savedWeightsSha256(dir);
+  if (saved !== recorded) {
+    throw new Error(`${file} and ${join(dir, 'model.json')} come from different runs: the record names weights of SHA-256 ${recorded.slice(0, 12)}…, ` +
+      `the model ${saved ? `${saved.slice(0, 12)}…` : 'none'}`);
+  }
 }
 
 /** A run record and what to call it. */

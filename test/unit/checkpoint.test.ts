@@ -2,12 +2,12 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { initBackend } from '../../lib/backend/choose';
 import { CHECKPOINT_FILE, CorruptCheckpoint, readCheckpoint, restoreCheckpoint, saveCheckpoint } from '../../lib/run/checkpoint';
-import { readRunRecord } from '../../lib/run/record';
+import { checkOneRun, readRunRecord, saveRun } from '../../lib/run/record';
 import { defaultSettings, runSettings } from '../../lib/run/settings';
 import { ROOT } from '../../lib/util/paths';
 import { buildNet } from '../../lib/model/net';
@@ -162,15 +162,51 @@ test('a checkpoint of another shape fails its restore naming the file and the te
   disposeMomentum(optimizer);
 });
 
-test('the committed run records share one shape: format, resolved settings with the shard count, backend, history', () => {
-  const files = ['s6_net1/history.json', 's6_net1-seed2/history.json', 'plain-recipe/seed1-history.json', 'plain-recipe/seed2-history.json'];
+const sha256Of = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+test('the committed run records share one shape: format, the SHA-256 of the run\'s weights.bin, resolved settings with the shard count, backend, history', () => {
+  const runs = ['s6_net1', 's6_net1-seed2', 'augment-seed1', 'augment-seed2'].map((run) => `${run}/history.json`);
+  // models/plain-recipe keeps histories without their weights: there is nothing for them to name.
+  const files = [...runs, 'plain-recipe/seed1-history.json', 'plain-recipe/seed2-history.json'];
   for (const f of files) {
     const record = readRunRecord(join(ROOT, 'models', f));
-    assert.deepEqual(Object.keys(record), ['format', 'settings', 'backend', 'history'], f);
+    const named = runs.includes(f);
+    assert.deepEqual(Object.keys(record), ['format', ...(named ? ['weightsSha256'] : []), 'settings', 'backend', 'history'], f);
+    if (named) assert.equal(record.weightsSha256, sha256Of(join(ROOT, 'models', dirname(f), 'weights.bin')), f);
     assert.deepEqual(Object.keys(record.settings), ['epochs', 'batchSize', 'lr', 'lrStep', 'lrGamma', 'momentum', 'seed', 'augment', 'backend', 'shards'], f);
     assert.equal(record.history.length, record.settings.epochs, f);
   }
   const dir = mkdtempSync(join(tmpdir(), 'mnist20k-record-'));
-  writeFileSync(join(dir, 'history.json'), JSON.stringify({ options: {}, history: [] }));
-  assert.throws(() => readRunRecord(join(dir, 'history.json')), /history.json: not an mnist20k run record \(format 'undefined'/);
+  const file = join(dir, 'history.json');
+  writeFileSync(file, JSON.stringify({ options: {}, history: [] }));
+  assert.throws(() => readRunRecord(file), /history.json: not an mnist20k run record \(format 'undefined'/);
+  const good = readFileSync(join(ROOT, 'models', runs[0]), 'utf8');
+  writeFileSync(file, good.replace(/"weightsSha256": "[0-9a-f]+"/, '"weightsSha256": "d770"'));
+  assert.throws(() => readRunRecord(file), new RegExp(`^Error: ${file}: weightsSha256: "d770", expected a SHA-256 \\(64 hex digits\\)$`));
+  writeFileSync(file, `a record\n${good}`);
+  assert.throws(() => readRunRecord(file), (e: Error) => e.message.startsWith(`${file}: not valid JSON (`) && !e.message.includes('\n'));
+});
+
+test('saveRun over a finished run: history.json names the new weights, and a failure part way leaves no earlier model.json or history.json beside them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mnist20k-record-'));
+  const record = { settings, backend: { backend: 'cpu', device: 'CPU', notes: [] }, history: state.history };
+  const [first, second] = [buildNet({ seed: 1, spec: noDropout }), buildNet({ seed: 2, spec: noDropout })];
+  await saveRun(dir, first, record);
+  const firstWeights = sha256Of(join(dir, 'weights.bin'));
+  assert.equal(readRunRecord(join(dir, 'history.json')).weightsSha256, firstWeights);
+  checkOneRun(dir);
+  // model.json cannot be written this time (its temporary file is a link into no folder), as a full disk would stop it.
+  symlinkSync('/nonexistent-mnist20k/model.json', join(dir, `model.json.${process.pid}.tmp`));
+  await assert.rejects(saveRun(dir, second, record), new RegExp(`^Error: ${dir}/model.json: cannot write`));
+  assert.deepEqual(readdirSync(dir), ['weights.bin']);
+  assert.notEqual(sha256Of(join(dir, 'weights.bin')), firstWeights, 'the new weights');
+  await saveRun(dir, second, record);
+  assert.deepEqual(readdirSync(dir).sort(), ['history.json', 'model.json', 'weights.bin']);
+  checkOneRun(dir);
+  // The first run's record beside the second run's model: pieces of two runs.
+  writeFileSync(join(dir, 'history.json'), JSON.stringify({ ...readRunRecord(join(dir, 'history.json')), weightsSha256: firstWeights }));
+  assert.throws(() => checkOneRun(dir), new RegExp(`^Error: ${dir}/history.json and ${dir}/model.json come from different runs: ` +
+    `the record names weights of SHA-256 ${firstWeights.slice(0, 12)}…, the model ${sha256Of(join(dir, 'weights.bin')).slice(0, 12)}…$`));
+  first.dispose();
+  second.dispose();
 });
