@@ -77,7 +77,7 @@ test('no adapter: --backend webgpu and MNIST_BACKEND=webgpu fail in one line say
   const none = { VK_ICD_FILENAMES: '/nonexistent.json' };
   assertOneLineError(mnist20kWith(none, 'train', '--backend', 'webgpu', '--out', join(tmpdir(), 'never')),
     /^mnist20k train: --backend webgpu: no WebGPU adapter \(Dawn: .*Found no drivers!\)$/m);
-  assertOneLineError(mnist20kWith({ ...none, MNIST_BACKEND: 'webgpu' }, 'bench'), /^mnist20k bench: --backend webgpu: no WebGPU adapter/);
+  assertOneLineError(mnist20kWith({ ...none, MNIST_BACKEND: 'webgpu' }, 'bench'), /^mnist20k bench: MNIST_BACKEND=webgpu: no WebGPU adapter/);
 });
 
 test('train on webgpu writes a run that evaluate on webgpu scores the same; bench profiles its dispatches', () => {
