@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertOneLineError, mnist20k } from './mnist20k';
+import { assertOneLineError, mnist20k, ROOT } from './mnist20k';
 
 // Two shards on two kernel threads: an error once the threads run must still end the process.
 const QUICK = ['--train-samples', '1200', '--test-samples', '200', '--batch-size', '50', '--backend', 'wasm', '--shards', '2', '--threads', '2'];
@@ -88,6 +88,12 @@ test('an --out that cannot be made or written, or a batch too big for memory, fa
   assertOneLineError(mnist20k('train', '--batch-size', '100000', '--backend', 'wasm', '--out', out),
     /^mnist20k train: --batch-size 100000: a batch of \d+ images needs about [\d.]+ GiB on wasm, .*; the largest batch that fits is \d+$/m);
   assert.equal(existsSync(out), false);
+  // A disk that takes no more bytes: files can be created, not written (a file-size limit of 0, its signal ignored,
+  // makes every write fail as a full disk does). Neither the lock's empty temporary nor the folder may stay.
+  const full = spawnSync('bash', ['-c', 'set -o pipefail; (trap "" XFSZ; ulimit -f 0; exec "$0" "$@" 2>&1) | cat', process.execPath, join(ROOT, 'bin', 'mnist20k.js'),
+    'train', ...QUICK, '--out', out], { encoding: 'utf8' });
+  assertOneLineError({ code: full.status, stdout: '', stderr: full.stdout }, /^mnist20k train: --out .*: cannot write there \(file too large\)/);
+  assert.equal(existsSync(out), false, 'no folder, no empty lock file');
 });
 
 test('a lock that is a folder is one line; one naming a live process that is no run is taken over, with the litter of dead runs', () => {
