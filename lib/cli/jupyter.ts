@@ -7,7 +7,8 @@ import { numberCodeCells, printedBy } from './executedNotebook';
 import { watchRun } from './watchRun';
 
 /** `npm start`: executes the notebook headless through Jupyter with the project's own tslab kernel, and writes
- *  reports/S6_net1.ts.ipynb (executed) and reports/S6_net1.html; the run refreshes images/. */
+ *  reports/S6_net1.ts.ipynb (executed) and reports/S6_net1.html; a full default run refreshes images/, any other
+ *  writes its pictures to reports/images/ (lib/views/notebook.ts: picturesDir). */
 const NOTEBOOK = join(ROOT, 'notebooks', 'S6_net1.ts.ipynb');
 const REPORTS = join(ROOT, 'reports');
 const KERNELS_HOME = join(ROOT, '.jupyter');

@@ -5,7 +5,7 @@ import { BackendReport } from '../backend/choose';
 import { digit, MnistSplit, MNIST_MEAN, MNIST_STD } from '../data/mnist';
 import { trainableParams } from '../model/net';
 import { TrainedRun } from '../run/runTraining';
-import { Configured, describeShards, describeSettings } from '../run/settings';
+import { Configured, describeShards, describeSettings, notebookSettings, SettingKey } from '../run/settings';
 import { confusionMatrix, misclassified, predictLabels } from '../train/evaluate';
 import { History } from '../train/loop';
 import { ROOT } from '../util/paths';
@@ -15,8 +15,17 @@ import { frameHtml, historyFrame } from './tables';
 
 export { trainLive } from './live';
 
-/** Where a run refreshes the README's pictures (tests point MNIST_IMAGES_DIR elsewhere). */
-const imagesDir = (): string => process.env.MNIST_IMAGES_DIR || join(ROOT, 'images');
+/** Settings that change where or how fast a run goes, not what it computes. */
+const NOT_RECIPE: SettingKey[] = ['threads', 'backend', 'out', 'resume'];
+
+/** Where a run's pictures go: MNIST_IMAGES_DIR when set; else images/, the README's, for a full default run only (the
+ *  20-epoch pictures the README shows); else reports/images/, so that a quick run (fewer epochs or images, another
+ *  recipe) leaves the committed pictures alone. */
+export function picturesDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.MNIST_IMAGES_DIR) return env.MNIST_IMAGES_DIR;
+  const changed = Object.keys(notebookSettings(env).given).some((key) => !NOT_RECIPE.includes(key as SettingKey));
+  return join(ROOT, ...(changed ? ['reports', 'images'] : ['images']));
+}
 
 /** A grid of the first training digits with their labels, and the normalisation the network sees. */
 export async function showSamples(split: MnistSplit, count = 20): Promise<void> {
@@ -85,8 +94,9 @@ export function headline({ model, history, report, settings }: Pick<TrainedRun, 
 }
 function savePng(name: string, png: Buffer | undefined): void {
   if (!png) return console.log(`(no Chromium found: ${name} not refreshed)`);
-  mkdirSync(imagesDir(), { recursive: true });
-  writeFileSync(join(imagesDir(), name), png);
+  const dir = picturesDir();
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, name), png);
 }
 
 function meanStd(values: ArrayLike<number>, scale: number): { mean: number; std: number } {

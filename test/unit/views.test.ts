@@ -6,7 +6,7 @@ import { figureHtml } from '../../lib/views/display';
 import { buildNet } from '../../lib/model/net';
 import { defaultSettings, envOf, SETTING_KEYS } from '../../lib/run/settings';
 import { ROOT } from '../../lib/util/paths';
-import { headline } from '../../lib/views/notebook';
+import { headline, picturesDir } from '../../lib/views/notebook';
 import { confusionHeatmap, digitGrid, learningCurves } from '../../lib/views/plots';
 import { confusionMatrix, misclassified } from '../../lib/train/evaluate';
 import { findJupyter } from '../../lib/cli/jupyter';
@@ -95,4 +95,15 @@ test('the notebook\'s first cell names every setting\'s variable', () => {
   const notebook = JSON.parse(readFileSync(join(ROOT, 'notebooks', 'S6_net1.ts.ipynb'), 'utf8'));
   const intro = notebook.cells[0].source.join('');
   for (const key of SETTING_KEYS) assert.ok(intro.includes(`\`${envOf(key)}\``), `${envOf(key)} missing from the intro`);
+});
+
+test('only a full default run refreshes the README\'s pictures; a quick run writes its own under reports/', () => {
+  const images = join(ROOT, 'images');
+  const quick = join(ROOT, 'reports', 'images');
+  assert.equal(picturesDir({}), images);
+  assert.equal(picturesDir({ MNIST_THREADS: '16', MNIST_BACKEND: 'wasm', MNIST_OUT: 'runs/x', MNIST_RESUME: '1' }), images, 'speed and place only');
+  for (const env of [{ MNIST_EPOCHS: '1' }, { MNIST_TRAIN_SAMPLES: '2000' }, { MNIST_SEED: '2' }, { MNIST_AUGMENT: '1' }, { MNIST_SHARDS: '2' }]) {
+    assert.equal(picturesDir(env), quick, JSON.stringify(env));
+  }
+  assert.equal(picturesDir({ MNIST_EPOCHS: '1', MNIST_IMAGES_DIR: '/somewhere' }), '/somewhere');
 });
