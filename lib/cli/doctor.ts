@@ -4,11 +4,11 @@ import { describeAdapter, probeAdapter, WEBGPU_PACKAGES, webgpuBlocker } from '.
 import { defaultSettings, describeShards } from '../run/settings';
 import { Command, noArguments } from './command';
 
-/** What stands between `npm install` and native TensorFlow on a GPU today; the README's Backends section says how to
+/** What stands between `npm install` and native TensorFlow on a GPU today; docs/backends.md says how to
  *  install tfjs-node-gpu from a copy of libtensorflow one already has. Not tested here: no such copy, no CUDA 11. */
 const NATIVE_TODAY = [
   'their install script downloads libtensorflow 2.9.1 from storage.googleapis.com, which answers 403 since August 2026',
-  '(tensorflow/tfjs#8742); with a copy of that archive, point TFJS_NODE_BASE_URI at it (README, Backends)',
+  '(tensorflow/tfjs#8742); with a copy of that archive, point TFJS_NODE_BASE_URI at it (docs/backends.md)',
 ];
 const CUDA_TODAY = 'tfjs-node-gpu 4.22 needs CUDA 11.2 and cuDNN 8.1, whose builds of TensorFlow carry no code for Hopper ' +
   'GPUs (H100), only PTX for the driver to compile (tensorflow/tensorflow#60739)';

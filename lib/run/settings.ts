@@ -51,7 +51,7 @@ const FIELDS: { [K in keyof Settings]-?: Field<Settings[K]> } = {
   momentum: { arg: 'X', help: 'SGD momentum, 0 ≤ X < 1', default: 0.9, parse: fraction },
   seed: { arg: 'N', help: 'seeds the weights, the order of the images, the dropout and the augmentation', default: 1, parse: integer(0) },
   augment: { arg: '', help: `train on images rotated at random by up to ±${MAX_ROTATION}°`, default: false, parse: zeroOrOne },
-  modelSpec: { arg: 'FILE', help: 'the network as a JSON spec (README: The network as data; default: the original)', default: undefined, parse: specFile, recorded: recordedSpec },
+  modelSpec: { arg: 'FILE', help: 'the network as a JSON spec (docs/network.md; default: the original)', default: undefined, parse: specFile, recorded: recordedSpec },
   trainSamples: { arg: 'N', help: 'train on the first N images (default: all 60,000)', default: undefined, parse: integer(1) },
   testSamples: { arg: 'N', help: 'test on the first N images (default: all 10,000)', default: undefined, parse: integer(1) },
   dataDir: { arg: 'DIR', help: 'MNIST IDX files to use instead of the packaged ones', default: undefined, parse: text },
@@ -154,7 +154,7 @@ export function usageOf(keys: SettingKey[] = SETTING_KEYS): string[] {
   return keys.map((k) => `[${flagOf(k)}${FIELDS[k].arg ? ` ${FIELDS[k].arg}` : ''}]`);
 }
 
-/** One line per setting: flag, variable, default and what it does (`mnist20k train --help`, the README). */
+/** One line per setting: flag, variable, default and what it does (`mnist20k train --help`, docs/cli.md). */
 export function settingsHelp(keys: SettingKey[] = SETTING_KEYS): string {
   return keys.map((k) => {
     const f = FIELDS[k];

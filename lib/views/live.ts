@@ -20,7 +20,7 @@ const PROGRESS_EVERY_MS = 250;
 export async function trainLive(config: Configured, data: Mnist, model: tf.LayersModel, spec: NetSpec): Promise<TrainedRun> {
   const { out } = config.settings;
   const dir = resolve(ROOT, out);
-  // After an Interrupt, running the cell again goes on from the checkpoint (README: Interrupt).
+  // After an Interrupt, running the cell again goes on from the checkpoint (docs/notebook.md: Interrupt).
   const settings = { ...config.settings, resume: config.settings.resume || resumesInterrupted(dir) };
   try {
     const run = await runTraining({ ...config, settings }, new NotebookProgress(), ROOT, { data, model, spec });

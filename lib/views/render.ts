@@ -16,7 +16,7 @@ export function chromiumPath(): string | undefined {
 }
 
 /** plotly.js's minified cartesian build (1.3 MB, a quarter of the full minified one): it has every trace type the
- *  notebook draws, scatter and heatmap, and is embedded once in each notebook and report (README, Dependencies). */
+ *  notebook draws, scatter and heatmap, and is embedded once in each notebook and report (docs/dependencies.md). */
 export function plotlyBundle(): string {
   return readFileSync(require.resolve('plotly.js-cartesian-dist-min'), 'utf8');
 }
