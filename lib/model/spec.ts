@@ -34,6 +34,8 @@ export type Block = ConvBlock | MaxPoolBlock | AvgPoolBlock | LinearBlock;
 
 /** The network as data: blocks in order, ending in 10 outputs (one per digit), to which log-softmax is applied. */
 export interface NetSpec {
+  /** What the network tries, in a line (the specs/ zoo's files say it); no part of the network. */
+  about?: string;
   /** Dropout2d's rate after each convolution block, in [0, 1). */
   dropout: number;
   blocks: Block[];
@@ -60,7 +62,7 @@ export function defaultSpec(): NetSpec {
   };
 }
 
-export function isDefaultSpec(spec: NetSpec): boolean {
+export function isDefaultSpec({ about, ...spec }: NetSpec): boolean {
   return isDeepStrictEqual(spec, defaultSpec());
 }
 
@@ -82,6 +84,9 @@ export const MAX_PARAMS = 10_000_000;
  *  activations and their gradients then take at most 128 MiB, so that a batch of a few images fits anywhere. */
 export const MAX_ACTIVATIONS = 2 ** 24;
 
+/** An about line's longest: a sentence, not a document. */
+const MAX_ABOUT = 500;
+
 /** A block with the shapes it takes and gives (channels last: [h, w, c] for maps, [n] once flattened). */
 export interface PlannedBlock {
   kind: Kind;
@@ -101,8 +106,11 @@ export interface PlannedBlock {
  *  MAX_ACTIVATIONS) here, before anything is built: a spec of a million channels is refused, not allocated. */
 export function planSpec(spec: NetSpec): PlannedBlock[] {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw new Error('spec: expected { dropout, blocks }');
-  const unknown = Object.keys(spec).find((k) => k !== 'dropout' && k !== 'blocks');
-  if (unknown) throw new Error(`spec: unknown field '${unknown}' (a spec has dropout and blocks)`);
+  const unknown = Object.keys(spec).find((k) => k !== 'dropout' && k !== 'blocks' && k !== 'about');
+  if (unknown) throw new Error(`spec: unknown field '${unknown}' (a spec has dropout, blocks and, if it likes, about)`);
+  if (spec.about !== undefined && (typeof spec.about !== 'string' || spec.about.length > MAX_ABOUT || /[\n\r]/.test(spec.about))) {
+    throw new Error(`spec: about must be one line of text of at most ${MAX_ABOUT} characters`);
+  }
   if (typeof spec.dropout !== 'number' || !(spec.dropout >= 0 && spec.dropout < 1)) {
     throw new Error(`spec: dropout must be a number from 0 up to (not including) 1, got ${JSON.stringify(spec.dropout)}`);
   }
@@ -199,23 +207,6 @@ function count(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-/** The spec as a learner reads it: each block as it is written, its output (channels first, as the summary shows
- *  it), its parameters and the layers it makes. */
-export function describeSpec(spec: NetSpec): string {
-  const planned = planSpec(spec);
-  const written = planned.map((p) => JSON.stringify(p.block).replace(/"/g, '').replace(/([:,])/g, '$1 ').replace(/^\{(.*)\}$/, '{ $1 }'));
-  const width = Math.max(...written.map((w) => w.length));
-  const rows = planned.map((p, i) => `${String(i + 1).padStart(3)}  ${written[i].padEnd(width)}  ${channelsFirst(p.output).padStart(13)}` +
-    `  ${p.params.toLocaleString('en-US').padStart(7)}  ${blockLayers(p, spec.dropout).join(' → ')}`);
-  const total = specParams(spec);
-  const end = `then ${planned[planned.length - 1].output.length === 3 ? 'Flatten → ' : ''}LogSoftmax`;
-  return [
-    `${'block'.padEnd(width + 5)}  ${'output'.padStart(13)}  ${'params'.padStart(7)}  layers`,
-    ...rows,
-    `${' '.repeat(width + 5)}  ${'total'.padStart(13)}  ${total.toLocaleString('en-US').padStart(7)}  ${end}; Dropout2d rate ${spec.dropout}`,
-  ].join('\n');
-}
-
 /** The layers a planned block makes, in order, named as PyTorch names them (the summary's names). */
 export function blockLayers(p: PlannedBlock, dropout: number): string[] {
   if (p.kind === 'maxPool') return ['MaxPool2d'];
@@ -223,11 +214,6 @@ export function blockLayers(p: PlannedBlock, dropout: number): string[] {
   if (p.kind === 'linear') return [...(p.input.length === 3 ? ['Flatten'] : []), 'Linear'];
   const { relu = true, batchNorm = true, dropout: drop = true } = p.block as ConvBlock;
   return ['Conv2d', ...(relu ? ['ReLU'] : []), ...(batchNorm ? ['BatchNorm2d'] : []), ...(drop && dropout > 0 ? ['Dropout2d'] : [])];
-}
-
-/** [8, 28, 28] for a 28×28 map of 8 channels; [10] once flat. */
-export function channelsFirst(shape: number[]): string {
-  return `[${(shape.length === 3 ? [shape[2], shape[0], shape[1]] : shape).join(', ')}]`;
 }
 
 /** A spec is an object holding a list of objects: nothing in it is nested deeper. */

@@ -7,7 +7,7 @@ import { Configured, defaultSettings, RunSettings, SettingKey, Settings } from '
 /** Settings that shape a run's trajectory, which a resumed run keeps. */
 const FIXED: (keyof RunSettings & SettingKey)[] = ['batchSize', 'seed', 'augment', 'modelSpec', 'trainSamples', 'testSamples', 'dataDir', 'shards'];
 /** Settings a resumed run may change: to extend it, or to go on more gently after a divergence. */
-const CHANGEABLE: SettingKey[] = ['epochs', 'lr', 'lrStep', 'lrGamma', 'momentum', 'backend'];
+const CHANGEABLE: SettingKey[] = ['epochs', 'lr', 'lrSchedule', 'lrStep', 'lrGamma', 'lrWarmup', 'momentum', 'backend'];
 
 export interface RunPlan {
   settings: Settings;

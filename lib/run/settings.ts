@@ -2,9 +2,9 @@ import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES, BackendChoice, BackendReport, describeThreads, MAX_KERNEL_THREADS, parseBackendChoice } from '../backend/choose';
 import { MAX_ROTATION } from '../data/augment';
 import { NetSpec, specParams } from '../model/spec';
-import { Recipe } from '../train/recipe';
+import { LR_SCHEDULES, Recipe } from '../train/recipe';
 import { flagOf } from '../util/flagName';
-import { fraction, integer, positive, recordedSpec, specFile, text, zeroOrOne } from './values';
+import { fraction, integer, oneOf, openFraction, positive, recordedSpec, specFile, text, zeroOrOne } from './values';
 
 /** Everything a training run is told: the recipe, the data, the backend and its threads, and where the run is
  *  written. The CLI fills it from flags, the notebook from environment variables; both go through readSettings, which
@@ -40,14 +40,18 @@ interface Field<T> {
   parse(text: string, name: string): T;
   /** Checks a value a file recorded, when it is no text that parse() takes back (a spec). */
   recorded?(value: unknown, name: string): void;
+  /** Added after runs were first recorded: a record without it was made with the default. */
+  addedLater?: true;
 }
 
 const FIELDS: { [K in keyof Settings]-?: Field<Settings[K]> } = {
   epochs: { arg: 'N', help: 'epochs to train', default: 20, parse: integer(1) },
   batchSize: { arg: 'N', help: 'images per step', default: 128, parse: integer(1) },
-  lr: { arg: 'X', help: 'learning rate', default: 0.01, parse: positive },
-  lrStep: { arg: 'N', help: 'multiply the learning rate by lr-gamma every N epochs (0: never)', default: 8, parse: integer(0) },
-  lrGamma: { arg: 'X', help: 'the schedule\'s factor', default: 0.1, parse: positive },
+  lr: { arg: 'X', help: 'learning rate (onecycle: the peak rate)', default: 0.01, parse: positive },
+  lrSchedule: { arg: 'S', help: `${LR_SCHEDULES.join(', ')}: how the rate changes (docs/cli.md)`, default: 'step', parse: oneOf(LR_SCHEDULES), addedLater: true },
+  lrStep: { arg: 'N', help: 'step: multiply the learning rate by lr-gamma every N epochs (0: never)', default: 8, parse: integer(0) },
+  lrGamma: { arg: 'X', help: 'step: the factor', default: 0.1, parse: positive },
+  lrWarmup: { arg: 'X', help: 'onecycle: the fraction of the steps spent rising to lr', default: 0.3, parse: openFraction, addedLater: true },
   momentum: { arg: 'X', help: 'SGD momentum, 0 ≤ X < 1', default: 0.9, parse: fraction },
   seed: { arg: 'N', help: 'seeds the weights, the order of the images, the dropout and the augmentation', default: 1, parse: integer(0) },
   augment: { arg: '', help: `train on images rotated at random by up to ±${MAX_ROTATION}°`, default: false, parse: zeroOrOne },
@@ -137,7 +141,7 @@ export function runSettings({ out, resume, threads, ...settings }: Settings, bac
 /** What is wrong with a setting a file recorded (a checkpoint's), by the rules its flag and variable follow, or
  *  undefined; `name` is the field, for the message. Unset optional settings are absent. */
 export function recordedSettingProblem(key: keyof RunSettings, value: unknown, name: string): string | undefined {
-  if (value === undefined) return FIELDS[key].default === undefined ? undefined : `${name}: missing`;
+  if (value === undefined) return FIELDS[key].default === undefined || FIELDS[key].addedLater ? undefined : `${name}: missing`;
   const field: Field<unknown> = FIELDS[key];
   try {
     if (field.recorded) return void field.recorded(value, name);
@@ -166,9 +170,14 @@ export function settingsHelp(keys: SettingKey[] = SETTING_KEYS): string {
 
 /** The settings a run trains with, in one line, ending with what runs it (`report`). */
 export function describeSettings(s: RunSettings, report: BackendReport): string {
-  const schedule = s.lrStep ? ` ×${s.lrGamma} every ${s.lrStep} epochs` : '';
-  return `epochs ${s.epochs}, batch ${s.batchSize}, lr ${s.lr}${schedule}, momentum ${s.momentum}, seed ${s.seed}, ` +
+  return `epochs ${s.epochs}, batch ${s.batchSize}, ${describeSchedule(s)}, momentum ${s.momentum}, seed ${s.seed}, ` +
     `${s.augment ? `rotations ±${MAX_ROTATION}°, ` : ''}${s.modelSpec ? `own network (${specParams(s.modelSpec).toLocaleString('en-US')} parameters), ` : ''}${describeShards(s.shards, report)}`;
+}
+
+/** "lr 0.01 ×0.1 every 8 epochs", "lr one-cycle to 0.05 (30 % warm-up)", "lr 0.01". */
+export function describeSchedule(s: Pick<RunSettings, 'lr' | 'lrSchedule' | 'lrStep' | 'lrGamma' | 'lrWarmup'>): string {
+  if (s.lrSchedule === 'onecycle') return `lr one-cycle to ${s.lr} (${+(100 * s.lrWarmup).toFixed(1)} % warm-up)`;
+  return `lr ${s.lr}${s.lrSchedule === 'step' && s.lrStep ? ` ×${s.lrGamma} every ${s.lrStep} epochs` : ''}`;
 }
 
 /** "1 shard (whole-batch BatchNorm) on 8 threads". */

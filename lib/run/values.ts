@@ -26,6 +26,20 @@ export function fraction(text: string, name: string): number {
   return n;
 }
 
+/** Strictly between 0 and 1 (a one-cycle warm-up: some steps rise, some fall). */
+export function openFraction(text: string, name: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !(n > 0 && n < 1)) throw new Error(`${name}: expected a number between 0 and 1 (both excluded), got '${text}'`);
+  return n;
+}
+
+export function oneOf<T extends string>(choices: readonly T[]): (text: string, name: string) => T {
+  return (text, name) => {
+    if (!(choices as readonly string[]).includes(text)) throw new Error(`${name}: expected one of ${choices.join(', ')}, got '${text}'`);
+    return text as T;
+  };
+}
+
 export function text(value: string, name: string): string {
   if (value === '') throw new Error(`${name}: expected a value`);
   return value;

@@ -6,7 +6,8 @@ import { batches, Mnist, MnistSplit } from '../data/mnist';
 import { Rng } from '../util/rng';
 import { evaluate } from './evaluate';
 import { PendingSteps } from './metrics';
-import { learningRate, Recipe } from './recipe';
+import { Recipe } from './recipe';
+import { learningRate } from './schedule';
 import { Trainer } from './step';
 
 /** One row of the learning curves. Accuracies are in percent, losses are mean negative log-likelihood. */
@@ -69,7 +70,6 @@ export async function train(model: tf.LayersModel, data: Mnist, recipe: Recipe, 
     await hooks.start?.restore(trainer.optimizer);
     for (let epoch = (hooks.start?.epoch ?? 0) + 1; epoch <= recipe.epochs; epoch++) {
       const start = performance.now();
-      trainer.optimizer.setLearningRate(learningRate(recipe, epoch));
       const fit = await trainEpoch(trainer, data.train, onDevice, rng, epoch, recipe, hooks);
       const score = await evaluate(model, data.test);
       const stats: EpochStats = {
@@ -120,6 +120,7 @@ async function trainEpoch(
   };
   try {
     for (const b of onDevice ? onDevice.batches(recipe.batchSize, order) : batches(split, recipe.batchSize, order)) {
+      trainer.optimizer.setLearningRate(learningRate(recipe, (epoch - 1) * nBatches + batch, nBatches));
       try {
         const input = recipe.augment && !isDeviceBatch(b) ? rotateBatch(b, rng) : b;
         pending.add(await trainer.step(input, rng.seed()));

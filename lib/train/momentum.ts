@@ -13,6 +13,11 @@ interface Accumulation {
  *  shards, those were some hundred kernel calls per step. Elsewhere, tfjs's own. Its weights (getWeights,
  *  setWeights: checkpoints) are tfjs's. */
 export class Momentum extends tf.MomentumOptimizer {
+  /** Called before every step (lib/train/loop.ts); tfjs's makes a new tensor each time, so only when the rate changes. */
+  setLearningRate(rate: number): void {
+    if (rate !== this.learningRate || this.c == null) super.setLearningRate(rate);
+  }
+
   applyGradients(variableGradients: Parameters<tf.MomentumOptimizer['applyGradients']>[0]): void {
     const { momentum, useNesterov } = this.getConfig() as { momentum: number; useNesterov: boolean };
     if (!ourKernelActive(SgdMomentum) || useNesterov || !Array.isArray(variableGradients)) {

@@ -8,7 +8,7 @@ import { BatchProgress, EpochStats, History } from '../train/loop';
 import { ROOT } from '../util/paths';
 import { cellError, resumesInterrupted } from './cellInterrupt';
 import { LiveDisplay } from './display';
-import { learningCurves } from './plots';
+import { Figure, runCurves } from './plots';
 import { formatEpoch } from './progress';
 
 const PROGRESS_EVERY_MS = 250;
@@ -40,14 +40,16 @@ class NotebookProgress implements TrainingView {
   private readonly curves = new LiveDisplay();
   private lines: string[] = [];
   private history: History = [];
+  private curvesOf: (history: History) => Figure = () => { throw new Error('NotebookProgress: not started'); };
   private epochStart = 0;
   private lastDraw = 0;
 
-  start({ settings, report, history }: Parameters<TrainingView['start']>[0]): void {
+  start({ settings, report, data, history }: Parameters<TrainingView['start']>[0]): void {
+    this.curvesOf = (h) => runCurves(h, settings, data.train.count);
     console.log(`training: ${describeSettings(settings, report)}${history.length ? `; resuming after epoch ${history.length}` : ''}`);
     this.history = [...history];
     this.lines = history.map(formatEpoch);
-    if (history.length) this.curves.figure(learningCurves(this.history));
+    if (history.length) this.curves.figure(this.curvesOf(this.history));
   }
 
   onBatch(p: BatchProgress): void {
@@ -62,7 +64,7 @@ class NotebookProgress implements TrainingView {
     this.lines.push(formatEpoch(s));
     this.progress.text(this.lines.join('\n'));
     this.history.push(s);
-    this.curves.figure(learningCurves(this.history));
+    this.curves.figure(this.curvesOf(this.history));
   }
 
   async close(finished: boolean): Promise<void> {

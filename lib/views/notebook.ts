@@ -10,7 +10,7 @@ import { confusionMatrix, misclassified, predictLabels } from '../train/evaluate
 import { History } from '../train/loop';
 import { ROOT } from '../util/paths';
 import { escapeHtml, showFigure, showHtml } from './display';
-import { confusionHeatmap, digitGrid, learningCurves } from './plots';
+import { confusionHeatmap, digitGrid, runCurves } from './plots';
 import { frameHtml, historyFrame } from './tables';
 
 export { trainLive } from './live';
@@ -43,8 +43,9 @@ export function showSideBySide(...tables: string[]): void {
   showHtml(`<div style="display: flex; flex-wrap: wrap; align-items: flex-start">${columns}</div>`, tables.join('\n\n'));
 }
 
-export async function showLearningCurves(history: History): Promise<void> {
-  savePng('learning_curve.png', await showFigure(learningCurves(history)));
+/** The run's curves, the learning rate per batch beside the training loss (`train`: the images it trained on). */
+export async function showLearningCurves(run: TrainedRun, train: MnistSplit): Promise<void> {
+  savePng('learning_curve.png', await showFigure(runCurves(run.history, run.settings, train.count)));
 }
 
 export function showHistoryTable(history: History): void {

@@ -1,4 +1,6 @@
 import { History } from '../train/loop';
+import { Recipe } from '../train/recipe';
+import { learningRateCurve } from '../train/schedule';
 
 /** A plotly figure as plotly.js takes it: traces and layout, plain data that serialises to JSON. */
 export interface Figure {
@@ -8,8 +10,14 @@ export interface Figure {
 
 const AXIS = { zeroline: false, automargin: true };
 
-/** The original's 2×2 learning curves: train loss, train accuracy, test loss, test accuracy per epoch. */
-export function learningCurves(history: History): Figure {
+/** A run's learning curves, its learning rate beside the loss: `trainImages` per epoch, in batches of the recipe's. */
+export function runCurves(history: History, recipe: Recipe, trainImages: number): Figure {
+  return learningCurves(history, learningRateCurve(recipe, Math.ceil(trainImages / recipe.batchSize)));
+}
+
+/** The original's 2×2 learning curves: train loss, train accuracy, test loss, test accuracy per epoch; with `rates`
+ *  (lib/train/schedule.ts learningRateCurve), the learning rate per batch beside the training loss, on its own axis. */
+export function learningCurves(history: History, rates?: { epoch: number[]; rate: number[] }): Figure {
   const epochs = history.map((s) => s.epoch);
   const panels = [
     { title: 'Training Loss', values: history.map((s) => s.trainLoss), color: '#1f77b4' },
@@ -31,10 +39,16 @@ export function learningCurves(history: History): Figure {
     layout[`xaxis${i + 1}`] = { ...AXIS, title: { text: 'epoch' }, dtick: epochs.length > 10 ? 2 : 1 };
     layout[`yaxis${i + 1}`] = { ...AXIS };
   });
-  const data = panels.map((p, i) => ({
+  const data: object[] = panels.map((p, i) => ({
     type: 'scatter', mode: 'lines+markers', name: p.title, x: epochs, y: p.values,
     xaxis: `x${i + 1}`, yaxis: `y${i + 1}`, line: { color: p.color },
   }));
+  if (rates) {
+    // Epoch e's loss is the mean over its batches; its rates run from e − 1 to e, so the two share the epoch axis.
+    data.push({ type: 'scatter', mode: 'lines', name: 'learning rate', x: rates.epoch.map((e) => e + 1), y: rates.rate,
+      xaxis: 'x1', yaxis: 'y5', line: { color: '#7f7f7f', dash: 'dot' } });
+    layout.yaxis5 = { ...AXIS, overlaying: 'y1', side: 'right', title: { text: 'learning rate', font: { color: '#7f7f7f' } }, showgrid: false, exponentformat: 'e' };
+  }
   return { data, layout };
 }
 

@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDefaultSpec, readSpecFile } from '../../lib/model/spec';
+import { ROOT } from '../../lib/util/paths';
 import { assertOneLineError, mnist20k } from './mnist20k';
 
 /** A learner's smaller network, as a --model-spec file: 3,768 parameters, no linear head. */
@@ -67,4 +69,21 @@ test('compare prints the committed runs side by side and writes their chart as H
   assertOneLineError(mnist20k('compare'), /expected at least one run folder or history file/);
   assertOneLineError(mnist20k('compare', 'models/s6_net1', '--out', join(dir, 'chart.svg')), /--out .*chart\.svg: expected a \.png or \.html file/);
   assertOneLineError(mnist20k('compare', 'lib'), /lib: no history\.json here/);
+});
+
+test('the zoo in specs/: each says what it tries, summary prints a parameter count under its name\'s bound, original.json is the original', () => {
+  const files = readdirSync(join(ROOT, 'specs')).filter((f) => f.endsWith('.json')).sort();
+  assert.deepEqual(files, ['original.json', 'under-10k.json', 'under-8k.json']);
+  for (const file of files) {
+    const spec = JSON.parse(readFileSync(join(ROOT, 'specs', file), 'utf8'));
+    assert.equal(typeof spec.about, 'string', `${file}: an about line`);
+    const s = mnist20k('summary', '--model-spec', join('specs', file));
+    assert.equal(s.code, 0, s.stderr);
+    const total = Number(/^Total params: ([\d,]+)$/m.exec(s.stdout)![1].replace(/,/g, ''));
+    const bound = /^under-(\d+)k\.json$/.exec(file);
+    if (bound) assert.ok(total < Number(bound[1]) * 1000, `${file}: ${total} parameters`);
+    else assert.equal(total, 16_034);
+    assert.match(s.stdout, /RF\s+Jump/, `${file}: its receptive-field table`);
+  }
+  assert.ok(isDefaultSpec(readSpecFile(join(ROOT, 'specs', 'original.json'))), 'the original, about line aside');
 });

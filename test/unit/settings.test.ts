@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultSpec } from '../../lib/model/spec';
-import { defaultSettings, runSettings, envOf, flagOf, notebookSettings, readSettings, settingsHelp, usageOf } from '../../lib/run/settings';
+import { defaultSettings, runSettings, envOf, flagOf, notebookSettings, readSettings, recordedSettingProblem, settingsHelp, usageOf } from '../../lib/run/settings';
 
 test('every setting has a flag and a variable named after it', () => {
   assert.equal(flagOf('lrStep'), '--lr-step');
@@ -20,7 +20,7 @@ test('every setting has a flag and a variable named after it', () => {
 test('the defaults are the original recipe, with the step schedule', () => {
   const { settings, given } = readSettings({ argv: [], env: {} });
   assert.deepEqual(settings, {
-    epochs: 20, batchSize: 128, lr: 0.01, lrStep: 8, lrGamma: 0.1, momentum: 0.9, seed: 1, augment: false, modelSpec: undefined, trainSamples: undefined,
+    epochs: 20, batchSize: 128, lr: 0.01, lrSchedule: 'step', lrStep: 8, lrGamma: 0.1, lrWarmup: 0.3, momentum: 0.9, seed: 1, augment: false, modelSpec: undefined, trainSamples: undefined,
     testSamples: undefined, dataDir: undefined, backend: 'auto', shards: 1, threads: undefined, out: 'runs/latest', resume: false,
   });
   assert.deepEqual(given, {});
@@ -99,4 +99,23 @@ test('--model-spec reads a JSON spec, checked; the original given as a file coun
     (e: Error) => e.message === `MNIST_MODEL_SPEC ${bad}: spec block 2 (avgPool 27): input is 26×26, smaller than the 27×27 window`);
   const broken = file('broken.json', '{ "dropout": 0,');
   assert.throws(() => readSettings({ argv: [`--model-spec=${broken}`], env: {} }), new RegExp(`^Error: --model-spec ${broken}: not valid JSON`));
+});
+
+test('the schedule is one of step, onecycle, constant, and the warm-up a fraction strictly between 0 and 1, each refused in one line naming it', () => {
+  assert.equal(readSettings({ argv: ['--lr-schedule', 'onecycle'], env: {} }).settings.lrSchedule, 'onecycle');
+  assert.equal(readSettings({ env: { MNIST_LR_SCHEDULE: 'constant' } }).settings.lrSchedule, 'constant');
+  assert.throws(() => readSettings({ argv: ['--lr-schedule', 'cosine'], env: {} }), { message: "--lr-schedule: expected one of step, onecycle, constant, got 'cosine'" });
+  assert.throws(() => readSettings({ env: { MNIST_LR_SCHEDULE: 'OneCycle' } }), /^Error: MNIST_LR_SCHEDULE: expected one of step, onecycle, constant, got 'OneCycle'$/);
+  for (const bad of ['0', '1', '-0.2', 'x', '1.5']) {
+    assert.throws(() => readSettings({ argv: [`--lr-warmup=${bad}`], env: {} }), { message: `--lr-warmup: expected a number between 0 and 1 (both excluded), got '${bad}'` });
+  }
+  assert.equal(readSettings({ argv: ['--lr-warmup', '0.2'], env: {} }).settings.lrWarmup, 0.2);
+});
+
+test('a record from before the schedule settings existed was made with the step schedule: their absence is no problem, a bad value is', () => {
+  assert.equal(recordedSettingProblem('lrSchedule', undefined, 'settings.lrSchedule'), undefined);
+  assert.equal(recordedSettingProblem('lrWarmup', undefined, 'settings.lrWarmup'), undefined);
+  assert.equal(recordedSettingProblem('lr', undefined, 'settings.lr'), 'settings.lr: missing');
+  assert.equal(recordedSettingProblem('lrSchedule', 'cyclic', 'settings.lrSchedule'), "settings.lrSchedule: expected one of step, onecycle, constant, got 'cyclic'");
+  assert.equal(recordedSettingProblem('lrWarmup', 1, 'settings.lrWarmup'), "settings.lrWarmup: expected a number between 0 and 1 (both excluded), got '1'");
 });

@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { buildNet, trainableParams } from '../../lib/model/net';
 import { receptiveFields, receptiveFieldTable } from '../../lib/model/receptiveField';
 import { specActivations, specWeights } from '../../lib/model/footprint';
-import { Block, defaultSpec, describeSpec, MAX_ACTIVATIONS, MAX_PARAMS, NetSpec, planSpec, specParams } from '../../lib/model/spec';
+import { describeSpec } from '../../lib/model/describeSpec';
+import { Block, defaultSpec, isDefaultSpec, MAX_ACTIVATIONS, MAX_PARAMS, NetSpec, planSpec, specParams } from '../../lib/model/spec';
 import { Rng } from '../../lib/util/rng';
 import { summary } from '../../lib/model/summary';
 
@@ -161,4 +162,15 @@ test('a spec\'s values per image and its weights, as planned, are what the built
     model.dispose();
   }
   assert.ok(specParams(defaultSpec()) * 600 <= MAX_PARAMS && specActivations(defaultSpec()) * 100 <= MAX_ACTIVATIONS, 'room to grow');
+});
+
+test('a spec may say what it tries in one about line, which is no part of the network', () => {
+  const about = 'Narrower early, where the maps are largest.';
+  assert.equal(specParams({ ...defaultSpec(), about }), 16_034);
+  assert.ok(isDefaultSpec({ about, ...defaultSpec() }));
+  assert.equal(describeSpec({ ...defaultSpec(), about }).split('\n')[0], about);
+  for (const bad of [42, 'two\nlines', 'x'.repeat(501)]) {
+    assert.throws(() => planSpec({ ...defaultSpec(), about: bad as string }), { message: 'spec: about must be one line of text of at most 500 characters' });
+  }
+  assert.throws(() => planSpec({ ...defaultSpec(), note: 'x' } as NetSpec), { message: "spec: unknown field 'note' (a spec has dropout, blocks and, if it likes, about)" });
 });

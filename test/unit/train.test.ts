@@ -6,7 +6,9 @@ import { loadMnist, Mnist } from '../../lib/data/mnist';
 import { buildNet } from '../../lib/model/net';
 import { History, train, TrainHooks } from '../../lib/train/loop';
 import { defaultSettings } from '../../lib/run/settings';
-import { learningRate, Recipe } from '../../lib/train/recipe';
+import { Recipe } from '../../lib/train/recipe';
+import { Momentum } from '../../lib/train/momentum';
+import { learningRate } from '../../lib/train/schedule';
 
 let data: Mnist;
 const options: Recipe = { ...defaultSettings(), epochs: 2, batchSize: 64, lrStep: 0, seed: 7, shards: 2 };
@@ -60,10 +62,7 @@ test('progress hooks see every batch and every epoch', async () => {
   assert.deepEqual(epochs, [1]);
 });
 
-test('the step schedule multiplies the learning rate by gamma every lrStep epochs, and training follows it', async () => {
-  assert.deepEqual([1, 8, 9, 16, 17].map((e) => learningRate({ lr: 0.01, lrStep: 8, lrGamma: 0.1 }, e)),
-    [0.01, 0.01, 0.01 * 0.1, 0.01 * 0.1, 0.01 * 0.1 ** 2]);
-  assert.equal(learningRate({ lr: 0.01, lrStep: 0, lrGamma: 0.1 }, 30), 0.01);
+test('training follows the step schedule (lib/train/schedule.ts; test/unit/schedule.test.ts checks its rates)', async () => {
   // With gamma 0 the learning rate is 0 from epoch 2 on: the trainable weights stop moving.
   const model = buildNet({ seed: 3 });
   const snapshots: number[][] = [];
@@ -74,6 +73,22 @@ test('the step schedule multiplies the learning rate by gamma every lrStep epoch
   assert.notDeepEqual(snapshots[0], initial, 'epoch 1 trained');
   assert.deepEqual(snapshots[1], snapshots[0]);
   assert.deepEqual(snapshots[2], snapshots[0]);
+});
+
+test('onecycle sets each batch\'s rate before its step, counting batches over the run (so a resumed run, which starts at its epoch, goes on where it stopped)', async () => {
+  const recipe: Recipe = { ...options, epochs: 2, lrSchedule: 'onecycle', lr: 0.05 };
+  const perEpoch = Math.ceil(data.train.count / recipe.batchSize);
+  const rates: number[] = [];
+  const original = Momentum.prototype.setLearningRate;
+  Momentum.prototype.setLearningRate = function (rate: number) { rates.push(rate); original.call(this, rate); };
+  try {
+    await run(recipe);
+  } finally {
+    Momentum.prototype.setLearningRate = original;
+  }
+  // The first call is the constructor's (the recipe's lr), then one per batch.
+  const expected = [...Array(2 * perEpoch).keys()].map((s) => learningRate(recipe, s, perEpoch));
+  assert.deepEqual(rates.slice(1), expected);
 });
 
 test('with augmentation the same seed rotates alike, and the numbers change', async () => {

@@ -7,7 +7,8 @@ import { buildNet } from '../../lib/model/net';
 import { defaultSettings, envOf, SETTING_KEYS } from '../../lib/run/settings';
 import { ROOT } from '../../lib/util/paths';
 import { headline, picturesDir } from '../../lib/views/notebook';
-import { confusionHeatmap, digitGrid, learningCurves } from '../../lib/views/plots';
+import { confusionHeatmap, digitGrid, learningCurves, runCurves } from '../../lib/views/plots';
+import { learningRate } from '../../lib/train/schedule';
 import { confusionMatrix, misclassified } from '../../lib/train/evaluate';
 import { findJupyter } from '../../lib/cli/jupyter';
 import { frameHtml, historyFrame } from '../../lib/views/tables';
@@ -25,6 +26,20 @@ test('learning curves: four panels, one trace each, in the original order', () =
   assert.deepEqual(traces.map((t) => t.y), [[0.5, 0.1], [85.123, 97.9], [0.1, 0.05], [97.5, 98.76]]);
   assert.deepEqual(traces.map((t) => t.xaxis), ['x1', 'x2', 'x3', 'x4']);
   assert.deepEqual(traces[0].x, [1, 2]);
+});
+
+test('a run\'s curves put its learning rate per batch over the training loss, on an axis of their own, epoch by epoch', () => {
+  const recipe = { ...defaultSettings(), epochs: 2, batchSize: 100, lrSchedule: 'onecycle' as const, lr: 0.05 };
+  const figure = runCurves(history, recipe, 1000);
+  assert.equal(figure.data.length, 5);
+  const rate = figure.data[4] as { x: number[]; y: number[]; xaxis: string; yaxis: string };
+  assert.deepEqual([rate.xaxis, rate.yaxis], ['x1', 'y5']);
+  assert.equal((figure.layout.yaxis5 as { overlaying: string }).overlaying, 'y1');
+  // 2 epochs of 10 batches: the first batch trains at lr/25 at x = 1 (the start of epoch 1), the last at x = 2.9.
+  assert.equal(rate.x[0], 1);
+  assert.equal(rate.x.at(-1), 1 + 19 / 10);
+  assert.deepEqual(rate.y, rate.x.map((x) => learningRate(recipe, Math.round((x - 1) * 10), 10)));
+  assert.ok(Math.abs(rate.y[0] - 0.05 / 25) < 1e-15);
 });
 
 test('confusion matrix and misclassified images', () => {
