@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { notebookSettings } from '../run/settings';
+import { envOf, notebookSettings } from '../run/settings';
 import { ROOT } from '../util/paths';
 import { numberCodeCells, printedBy } from './executedNotebook';
 import { watchRun } from './watchRun';
@@ -18,9 +18,10 @@ const INSTALL_HINT =
 
 export async function main(): Promise<number> {
   try {
-    const { settings } = notebookSettings(process.env); // a bad MNIST_* variable fails here, in one line, before Jupyter starts
+    const user = { ...process.env, ...userPaths(process.env) };
+    const { settings } = notebookSettings(user); // a bad MNIST_* variable fails here, in one line, before Jupyter starts
     const jupyter = findJupyter();
-    const env = { ...process.env, JUPYTER_PATH: registerKernel() };
+    const env = { ...user, JUPYTER_PATH: registerKernel() };
     const work = mkdtempSync(join(ROOT, 'reports.tmp-'));
     const executed = join(work, 'S6_net1.ts.ipynb');
     try {
@@ -64,6 +65,14 @@ export function registerKernel(): string {
   return KERNELS_HOME;
 }
 
+/** The files and folders MNIST_MODEL_SPEC and MNIST_DATA_DIR name, made absolute: the kernel runs in notebooks/, and
+ *  `MNIST_MODEL_SPEC=specs/under-8k.json npm start` means the file where the user typed it (npm's INIT_CWD). */
+export function userPaths(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const from = env.INIT_CWD ?? process.cwd();
+  const named = [envOf('modelSpec'), envOf('dataDir')].filter((name) => env[name]);
+  return Object.fromEntries(named.map((name) => [name, resolve(from, env[name]!)]));
+}
+
 /** JUPYTER if set, else `jupyter` on PATH, else Debian's; each must have nbconvert. */
 export function findJupyter(): string {
   const candidates = process.env.JUPYTER ? [process.env.JUPYTER] : ['jupyter', '/usr/bin/jupyter'];
@@ -84,7 +93,7 @@ function nbconvert(jupyter: string, env: NodeJS.ProcessEnv, args: string[]): Pro
 /** `npm run notebook`: Jupyter Notebook on the notebook, with the project's kernel. */
 export function serve(): number {
   try {
-    const env = { ...process.env, JUPYTER_PATH: registerKernel() };
+    const env = { ...process.env, ...userPaths(process.env), JUPYTER_PATH: registerKernel() };
     const r = spawnSync(findJupyter(), ['notebook', NOTEBOOK], { env, stdio: 'inherit' });
     return r.status ?? 1;
   } catch (e) {

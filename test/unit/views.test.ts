@@ -10,7 +10,7 @@ import { headline, picturesDir } from '../../lib/views/notebook';
 import { confusionHeatmap, digitGrid, learningCurves, runCurves } from '../../lib/views/plots';
 import { learningRate } from '../../lib/train/schedule';
 import { confusionMatrix, misclassified } from '../../lib/train/evaluate';
-import { findJupyter } from '../../lib/cli/jupyter';
+import { findJupyter, userPaths } from '../../lib/cli/jupyter';
 import { frameHtml, historyFrame } from '../../lib/views/tables';
 import { History } from '../../lib/train/loop';
 
@@ -121,4 +121,12 @@ test('only a full default run refreshes the README\'s pictures; a quick run writ
     assert.equal(picturesDir(env), quick, JSON.stringify(env));
   }
   assert.equal(picturesDir({ MNIST_EPOCHS: '1', MNIST_IMAGES_DIR: '/somewhere' }), '/somewhere');
+});
+
+test('npm start hands the kernel (which runs in notebooks/) the spec file and data folder the user named, from where they typed it', () => {
+  const from = join(ROOT, 'specs');
+  assert.deepEqual(userPaths({ INIT_CWD: ROOT, MNIST_MODEL_SPEC: 'specs/under-8k.json', MNIST_DATA_DIR: '/data/mnist', MNIST_OUT: 'runs/x' }),
+    { MNIST_MODEL_SPEC: join(ROOT, 'specs', 'under-8k.json'), MNIST_DATA_DIR: '/data/mnist' });
+  assert.deepEqual(userPaths({ INIT_CWD: from, MNIST_MODEL_SPEC: 'under-10k.json' }), { MNIST_MODEL_SPEC: join(from, 'under-10k.json') });
+  assert.deepEqual(userPaths({ INIT_CWD: ROOT, MNIST_MODEL_SPEC: '' }), {}, 'an empty variable is an unset one');
 });
