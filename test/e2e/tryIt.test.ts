@@ -13,6 +13,7 @@ import { predictLabels } from '../../lib/train/evaluate';
 import { tryItData, tryItLibraries, tryItWidget } from '../../lib/views/tryIt';
 import { ROOT } from '../../lib/util/paths';
 import { launch, screenshot, watchErrors } from './browser';
+import { drawOnPad, largestDifference, nodeProbabilities, PageGlobal, widgetState } from './tryItPage';
 
 // The "Try it" widget with the committed 99.4 % model, in a page opened from disk with the network cut off, as a
 // reader opens the report.
@@ -22,16 +23,6 @@ let testSplit: MnistSplit;
 let browser: Browser;
 let page: Page;
 let errors: string[];
-
-/** Calls into the page's widget (lib/views/page/widget.ts), typed loosely: the page is another program. */
-type PageWidget = {
-  net: { decide(image: Float32Array): { probabilities: number[] } };
-  pad: { grey(): Uint8Array };
-  input?: Float32Array;
-  decision?: { probabilities: number[] };
-  show(pixels: number[]): void;
-};
-type PageGlobal = { mnistTryIt: { widgets: Promise<PageWidget>[] } };
 
 before(async () => {
   model = await loadModel(join(ROOT, 'models', 's6_net1'));
@@ -64,22 +55,14 @@ test('the page gives the probabilities Node\'s model.predict gives, to 1e-5, for
     const widget = await (globalThis as unknown as PageGlobal).mnistTryIt.widgets[0];
     return images.map((image) => widget.net.decide(Float32Array.from(image)).probabilities);
   }, inputs.map((x) => Array.from(x)));
-  const inNode = tf.tidy(() => {
-    const logProbabilities = model.predict(tf.tensor4d(Float32Array.from(inputs.flatMap((x) => Array.from(x))), [inputs.length, 28, 28, 1])) as tf.Tensor;
-    return tf.exp(logProbabilities).arraySync() as number[][];
-  });
-  inNode.forEach((expected, i) => expected.forEach((p, d) => {
-    assert.ok(Math.abs(inPage[i][d] - p) <= 1e-5, `input ${i}, class ${d}: page ${inPage[i][d]}, Node ${p}`);
-  }));
+  const difference = largestDifference(inPage, nodeProbabilities(model, inputs));
+  assert.ok(difference <= 1e-5, `probabilities differ by up to ${difference}`);
   assert.deepEqual(errors, []);
 });
 
 test('the page preprocesses a drawing as Node does on the same pixels', async () => {
-  await stroke([[90, 60], [200, 60], [130, 230]]); // a 7
-  const { grey, input } = await page.evaluate(async () => {
-    const widget = await (globalThis as unknown as PageGlobal).mnistTryIt.widgets[0];
-    return { grey: Array.from(widget.pad.grey()), input: widget.input && Array.from(widget.input) };
-  });
+  await drawOnPad(page, [[90, 60], [200, 60], [130, 230]]); // a 7
+  const { grey, input } = await widgetState(page);
   assert.ok(input, 'the drawing reached the network');
   assert.deepEqual(input, Array.from(normalise(mnistFromDrawing(grey, 280, 280))));
   assert.deepEqual(errors, []);
@@ -103,7 +86,7 @@ test('100 test digits painted on the pad at its scale are read as Node reads the
 
 test('a vertical stroke drawn with the mouse is a 1; a test digit picked shows each block\'s maps; Clear empties pad and bars', async () => {
   await page.getByRole('button', { name: 'Clear' }).click();
-  await stroke([[140, 50], [140, 240]]);
+  await drawOnPad(page, [[140, 50], [140, 240]]);
   assert.equal(await page.locator('.try-it .top').innerText(), '1');
   assert.equal(await page.locator('.try-it .bar.best').count(), 1);
 
@@ -118,26 +101,12 @@ test('a vertical stroke drawn with the mouse is a 1; a test digit picked shows e
   await screenshot(page, 'try-it.png');
 
   await page.getByRole('button', { name: 'Clear' }).click();
-  const cleared = await page.evaluate(async () => {
-    const widget = await (globalThis as unknown as PageGlobal).mnistTryIt.widgets[0];
-    return { ink: widget.pad.grey().some((v) => v > 0), decided: widget.decision !== undefined };
-  });
-  assert.deepEqual(cleared, { ink: false, decided: false });
+  const cleared = await widgetState(page);
+  assert.ok(cleared.grey.every((v) => v === 0), 'the pad is black');
+  assert.equal(cleared.probabilities, undefined);
   const heights = await page.locator('.try-it .bar').evaluateAll((bars) => bars.map((b) => (b as unknown as { style: { height: string } }).style.height));
   assert.deepEqual(heights, Array(10).fill('0%'));
   assert.equal(await page.locator('.try-it .top').innerText(), '–');
   assert.equal(await page.locator('.try-it .maps').count(), 0);
   assert.deepEqual(errors, []);
 });
-
-/** Draws through the given points (pad pixels) with the mouse, then waits for the network's answer to it. */
-async function stroke(points: [number, number][]): Promise<void> {
-  const box = (await page.locator('.try-it .pad').boundingBox())!;
-  const at = ([x, y]: [number, number]) => [box.x + (x * box.width) / 280, box.y + (y * box.height) / 280] as const;
-  await page.mouse.move(...at(points[0]));
-  await page.mouse.down();
-  for (const p of points.slice(1)) await page.mouse.move(...at(p), { steps: 15 });
-  await page.mouse.up();
-  // The widget answers on the next animation frame; two frames later it has.
-  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
-}
