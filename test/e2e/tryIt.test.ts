@@ -34,7 +34,7 @@ ${tryItWidget(await tryItData(model, testSplit))}
   const file = join(mkdtempSync(join(tmpdir(), 'mnist20k-tryit-')), 'tryit.html');
   writeFileSync(file, html);
   browser = await launch();
-  const context = await browser.newContext({ offline: true, viewport: { width: 1100, height: 1200 } });
+  const context = await browser.newContext({ offline: true, hasTouch: true, viewport: { width: 1100, height: 1200 } });
   await context.route(/^(?!file:)/, (route) => route.abort());
   page = await context.newPage();
   errors = watchErrors(page);
@@ -84,11 +84,15 @@ test('100 test digits painted on the pad at its scale are read as Node reads the
   assert.deepEqual(errors, []);
 });
 
-test('a vertical stroke drawn with the mouse is a 1; a test digit picked shows each block\'s maps; Clear empties pad and bars', async () => {
+test('a vertical stroke drawn with the mouse is a 1, and with a finger the same; a test digit picked shows each block\'s maps; Clear empties pad and bars', async () => {
   await page.getByRole('button', { name: 'Clear' }).click();
   await drawOnPad(page, [[140, 50], [140, 240]]);
   assert.equal(await page.locator('.try-it .top').innerText(), '1');
   assert.equal(await page.locator('.try-it .bar.best').count(), 1);
+  const byMouse = await widgetState(page);
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await drawOnPad(page, [[140, 50], [140, 240]], 'touch');
+  assert.deepEqual(await widgetState(page), byMouse, 'the same stroke drawn with a finger draws the same');
 
   await page.locator('.try-it .strip canvas').nth(3).click(); // the strip's digit labelled 3
   assert.equal(await page.locator('.try-it .top').innerText(), '3');

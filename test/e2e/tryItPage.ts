@@ -15,15 +15,30 @@ export type PageWidget = {
 };
 export type PageGlobal = { mnistTryIt: { widgets: Promise<PageWidget>[] } };
 
-/** Draws through `points` (pad pixels, 280×280 however large the pad is shown) with the mouse, then waits for the
- *  widget's answer: it answers on the next animation frame, so two frames later it has. */
-export async function drawOnPad(page: Page, points: [number, number][]): Promise<void> {
+/** Draws through `points` (pad pixels, 280×280 however large the pad is shown) with the mouse, or with a finger
+ *  (Chromium's own touch input, which the page sees as pointer events of type touch; the page needs a context with
+ *  hasTouch), then waits for the widget's answer: it answers on the next animation frame, so two frames later it has. */
+export async function drawOnPad(page: Page, points: [number, number][], by: 'mouse' | 'touch' = 'mouse'): Promise<void> {
   const box = (await page.locator('.try-it .pad').first().boundingBox())!;
   const at = ([x, y]: [number, number]) => [box.x + (x * box.width) / 280, box.y + (y * box.height) / 280] as const;
-  await page.mouse.move(...at(points[0]));
-  await page.mouse.down();
-  for (const p of points.slice(1)) await page.mouse.move(...at(p), { steps: 15 });
-  await page.mouse.up();
+  const path = points.slice(1).flatMap((p, i) => Array.from({ length: 15 }, (_, k): [number, number] => {
+    const [from, t] = [points[i], (k + 1) / 15];
+    return [from[0] + (p[0] - from[0]) * t, from[1] + (p[1] - from[1]) * t];
+  }));
+  if (by === 'mouse') {
+    await page.mouse.move(...at(points[0]));
+    await page.mouse.down();
+    for (const p of path) await page.mouse.move(...at(p));
+    await page.mouse.up();
+  } else {
+    const cdp = await page.context().newCDPSession(page);
+    const touch = (type: 'touchStart' | 'touchMove' | 'touchEnd', p?: [number, number]) =>
+      cdp.send('Input.dispatchTouchEvent', { type, touchPoints: p ? [{ x: at(p)[0], y: at(p)[1] }] : [] });
+    await touch('touchStart', points[0]);
+    for (const p of path) await touch('touchMove', p);
+    await touch('touchEnd');
+    await cdp.detach();
+  }
   await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
 }
 
