@@ -4,15 +4,11 @@ import { join } from 'node:path';
 import { IdxHeader, idxPath, IMAGES_MAGIC, LABELS_MAGIC, readIdx, readIdxHeader } from './idx';
 import { flagOf } from '../util/flagName';
 import { packagedDataDir, verifyPackaged } from './packaged';
+import { IMAGE_SIZE, normalise, PIXELS } from './pixels';
 
 export { packagedDataDir } from './packaged';
 
-export const MNIST_MEAN = 0.1307;
-export const MNIST_STD = 0.3081;
-export const IMAGE_SIZE = 28;
-/** One image as the network takes it, channels last. */
-export const IMAGE_SHAPE: [number, number, number] = [IMAGE_SIZE, IMAGE_SIZE, 1];
-export const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
+export { IMAGE_SHAPE, IMAGE_SIZE, MNIST_MEAN, MNIST_STD, PIXELS } from './pixels';
 
 /** One split of MNIST: normalised images for the network, raw pixels for pictures. */
 export interface MnistSplit {
@@ -118,14 +114,6 @@ function gib(bytes: number): string {
 /** The raw pixels of image `i`, for pictures. */
 export function digit(split: MnistSplit, i: number): Uint8Array {
   return split.pixels.subarray(i * PIXELS, (i + 1) * PIXELS);
-}
-
-function normalise(pixels: Uint8Array): Float32Array {
-  const out = new Float32Array(pixels.length);
-  const scale = 1 / (255 * MNIST_STD);
-  const shift = MNIST_MEAN / MNIST_STD;
-  for (let i = 0; i < pixels.length; i++) out[i] = pixels[i] * scale - shift;
-  return out;
 }
 
 /** Batches in `order` (a permutation of 0..count−1, natural order when absent); the last may be smaller. */

@@ -67,6 +67,11 @@ export function showHtml(html: string, text = ''): void {
   write({ 'text/html': html, 'text/plain': text });
 }
 
+/** HTML with the PNG that viewers without JavaScript show instead (GitHub), and text. */
+export function showHtmlAndPng(html: string, png: Buffer | undefined, text: string): void {
+  write({ 'text/html': html, ...(png ? { 'image/png': png.toString('base64') } : {}), 'text/plain': text });
+}
+
 /** One output that later calls overwrite: a progress line, or a chart that grows as epochs finish. Updates go out in
  *  the order they are asked for, a chart once its PNG is drawn. */
 export class LiveDisplay {

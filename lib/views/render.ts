@@ -38,6 +38,22 @@ export async function renderPng(figure: Figure): Promise<Buffer | undefined> {
   return Buffer.from(dataUrl.split(',')[1], 'base64');
 }
 
+/** A PNG of an HTML page's element `selector`, drawn by headless Chromium once the element is there (the same browser
+ *  as the charts'). Undefined when no Chromium is installed. */
+export async function renderHtmlPng(html: string, selector: string): Promise<Buffer | undefined> {
+  const executablePath = chromiumPath();
+  if (!executablePath) return undefined;
+  page ??= openPage(executablePath);
+  const { browser } = await page;
+  const p = await browser.newPage({ viewport: { width: 1000, height: 800 } });
+  try {
+    await p.setContent(html);
+    return await p.locator(selector).screenshot({ timeout: 60000 });
+  } finally {
+    await p.close();
+  }
+}
+
 export async function closeRenderer(): Promise<void> {
   const opened = page;
   page = undefined;

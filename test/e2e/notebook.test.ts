@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../lib/util/paths';
 import { findJupyter, registerKernel } from '../../lib/cli/jupyter';
+import { loadModel } from '../../lib/model/saved';
 import { drawnTraces, launch, screenshot, watchErrors } from './browser';
+import { assertDecidesAsNode } from './tryItPage';
 
 /** The notebook runs in a copy of the project's layout, so Jupyter's autosave never touches the committed notebook. */
 function workspace(): string {
@@ -44,6 +46,8 @@ const ERROR_OUTPUTS = `Jupyter.notebook.get_cells().flatMap((c) => (c.output_are
 
 let server: ChildProcess;
 let url: string;
+/** The run folder the notebook saves its model in. */
+const runDir = mkdtempSync(join(tmpdir(), 'mnist20k-nb-out-'));
 
 before(async () => {
   const port = await freePort();
@@ -51,7 +55,7 @@ before(async () => {
   const env = {
     ...process.env, JUPYTER_PATH: registerKernel(), MNIST_EPOCHS: '2', MNIST_TRAIN_SAMPLES: '1000', MNIST_TEST_SAMPLES: '400',
     MNIST_BACKEND: 'wasm', MNIST_IMAGES_DIR: mkdtempSync(join(tmpdir(), 'mnist20k-images-')),
-    MNIST_OUT: mkdtempSync(join(tmpdir(), 'mnist20k-nb-out-')), // not the project's runs/notebook, which may hold a real run
+    MNIST_OUT: runDir, // not the project's runs/notebook, which may hold a real run
   };
   server = spawn(findJupyter(), ['notebook', '--no-browser', '--allow-root', '--ip=127.0.0.1', `--port=${port}`,
     `--NotebookApp.token=${token}`, `--notebook-dir=${workspace()}`], { env, stdio: 'ignore' });
@@ -83,6 +87,7 @@ test('in Jupyter Notebook, Restart & Run All runs every cell without error, draw
     const drawn = await drawnTraces(page);
     assert.ok(drawn.lines >= 4 && drawn.heatmaps >= 21, `drawn: ${JSON.stringify(drawn)}`);
     assert.match(await page.locator('#notebook').innerText(), /best test accuracy:/);
+    await assertDecidesAsNode(page, await loadModel(runDir));
     await screenshot(page, 'notebook.png');
     assert.deepEqual(errors, []);
 

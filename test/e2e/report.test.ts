@@ -5,7 +5,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../lib/util/paths';
+import { loadModel } from '../../lib/model/saved';
 import { drawnTraces, launch, screenshot, watchErrors } from './browser';
+import { assertDecidesAsNode } from './tryItPage';
 
 const QUICK = { MNIST_EPOCHS: '2', MNIST_TRAIN_SAMPLES: '1200', MNIST_TEST_SAMPLES: '500', MNIST_BACKEND: 'wasm', MNIST_SEED: '3' };
 
@@ -17,7 +19,8 @@ test('npm start with a bad setting stops at once with a one-line error', () => {
 
 test('npm start writes a self-contained report whose charts draw offline in Chromium', async () => {
   const images = mkdtempSync(join(tmpdir(), 'mnist20k-images-'));
-  const r = spawnSync('npm', ['start', '--silent'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...QUICK, MNIST_IMAGES_DIR: images, MNIST_OUT: mkdtempSync(join(tmpdir(), 'mnist20k-out-')) } });
+  const out = mkdtempSync(join(tmpdir(), 'mnist20k-out-'));
+  const r = spawnSync('npm', ['start', '--silent'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...QUICK, MNIST_IMAGES_DIR: images, MNIST_OUT: out } });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^epoch +1: train loss [\d.]+ acc [\d.]+% \| test loss [\d.]+ acc [\d.]+% \| [\d.]+ s \| 1\/2 epochs, about \d+ s left$/m);
   assert.match(r.stdout, /^epoch +2: .* \| done$/m);
@@ -43,6 +46,11 @@ test('npm start writes a self-contained report whose charts draw offline in Chro
     assert.ok(drawn.heatmaps >= 20 + 1, `sample digits and confusion matrix: ${drawn.heatmaps} heatmaps`);
     assert.equal(await page.locator('table.history tbody tr').count(), 2, 'one history row per epoch');
     assert.match(await page.locator('body').innerText(), /Total params: 16,034/);
+    await assertDecidesAsNode(page, await loadModel(out)); // the run's model, saved where the notebook saved it
+    await page.locator('.try-it .strip canvas').first().click();
+    assert.ok(await page.locator('.try-it .maps').count() > 0, 'a test digit picked shows the blocks\' maps');
+    await page.getByRole('button', { name: 'Clear' }).click();
+    assert.equal(await page.locator('.try-it .top').innerText(), '–');
     await screenshot(page, 'report.png');
     assert.deepEqual(errors.filter((e) => !/ERR_INTERNET_DISCONNECTED|ERR_FAILED|Failed to load resource/.test(e)), []);
   } finally {
@@ -61,6 +69,8 @@ function executedNotebookIsComplete(file: string): void {
     .filter((d) => 'application/vnd.plotly.v1+json' in d || /Plotly\.newPlot/.test(String(d['text/html'] ?? '')));
   assert.equal(charts.length, 5, 'sample digits, learning curves, confusion matrix, misclassified digits, the runs compared');
   for (const d of charts) assert.deepEqual(Object.keys(d).sort(), ['application/vnd.plotly.v1+json', 'image/png', 'text/html', 'text/plain']);
+  const tryIt = cells.find((c) => c.source.join('').includes('showTryIt('))!;
+  assert.deepEqual(Object.keys(tryIt.outputs![0].data!).sort(), ['image/png', 'text/html', 'text/plain'], 'the widget, its PNG and text');
   const training = cells.find((c) => c.source.join('').includes('trainLive('))!;
   assert.match(JSON.stringify(training.outputs), /the learning curves are drawn below/);
 }
