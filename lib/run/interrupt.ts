@@ -32,7 +32,8 @@ export class StopOnSignal {
 
   constructor(
     private readonly source: SignalSource = 'terminal',
-    private readonly log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+    // console.error, not process.stderr.write: Deno's Jupyter kernel shows only what goes through console.
+    private readonly log: (line: string) => void = (line) => console.error(line),
   ) {
     // tslab runs a cell's synchronous start under vm's breakOnSigint, which takes the SIGINT listeners off, puts the
     // same ones back when that start returns, and leaves SIGINT's disposition at "exit" unless putting them back

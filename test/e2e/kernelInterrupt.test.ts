@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { registerKernel } from '../../lib/cli/jupyter';
+import { registerKernel } from '../../lib/cli/kernelSpecs';
 import { Checkpoint } from '../../lib/run/checkpoint';
 import { History } from '../../lib/train/loop';
 import { ROOT } from '../../lib/util/paths';

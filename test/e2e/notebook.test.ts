@@ -6,7 +6,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../lib/util/paths';
-import { findJupyter, registerKernel } from '../../lib/cli/jupyter';
+import { findJupyter } from '../../lib/cli/jupyter';
+import { registerKernel } from '../../lib/cli/kernelSpecs';
 import { drawnTraces, launch, screenshot, watchErrors } from './browser';
 
 /** The notebook runs in a copy of the project's layout, so Jupyter's autosave never touches the committed notebook. */
