@@ -38,6 +38,8 @@ class Execution:
 
     def on_iopub(self, msg):
         kind, content = msg["msg_type"], msg["content"]
+        if self.idle:
+            return  # what comes after the kernel said the cell is done is dropped, as nbconvert does
         if kind == "stream":
             setattr(self, content["name"], getattr(self, content["name"]) + content["text"])
         elif kind == "display_data" or (kind == "update_display_data" and content["transient"]["display_id"] in self.displays):
