@@ -1,4 +1,3 @@
-import type { DisplayMessage } from './kernelOutput';
 import { echoed } from './iopubEcho';
 
 /** The parts of Deno's runtime used here: `Deno.jupyter` exists only inside `deno jupyter`; `Deno[Deno.internal]`
@@ -21,7 +20,8 @@ export function denoKernel(): DenoRuntime | undefined {
   }
 }
 
-export function denoWriteDisplayData(message: DisplayMessage, update: boolean): void {
+/** `message`: display_data's content (lib/views/kernelOutput.ts: DisplayMessage). */
+export function denoWriteDisplayData(message: object, update: boolean): void {
   const deno = denoKernel()!;
   holdCellEnds(deno);
   deno.jupyter.broadcast(update ? 'update_display_data' : 'display_data', message);
