@@ -9,12 +9,23 @@ const RESEND_MS = 200;
 /** After this many markers with none seen, the cell goes on without the wait (and says so) rather than hang. */
 const MAX_MARKERS = 50;
 
-let iopub: { markers: Map<string, () => void> } | undefined;
+/** Markers waited for, each with what to call when it comes back; undefined until the first wait, null if this kernel's
+ *  iopub socket could not be subscribed to (said once; cells then go on without waiting). */
+let waiting: Map<string, () => void> | null | undefined;
 
 /** Calls `send(marker)` with a fresh marker until a message carrying one comes back on this kernel's iopub socket.
  *  Everything the kernel published before that message has then gone out to every front end. */
 export async function echoed(send: (marker: string) => void): Promise<void> {
-  const { markers } = (iopub ??= subscribe());
+  if (waiting === undefined) {
+    try {
+      waiting = subscribe();
+    } catch (e) {
+      waiting = null;
+      console.error(`(cannot watch the kernel's outputs go out, ${(e as Error).message}: a cell's last outputs may arrive after it ends)`);
+    }
+  }
+  const markers = waiting;
+  if (!markers) return;
   for (let i = 0; i < MAX_MARKERS; i++) {
     const marker = `mnist20k-delivered-${randomBytes(6).toString('hex')}`;
     const seen = new Promise<boolean>((resolve) => {
@@ -30,7 +41,7 @@ export async function echoed(send: (marker: string) => void): Promise<void> {
 }
 
 /** A subscriber on the iopub socket of the kernel this process is, from the connection file Jupyter started it with. */
-function subscribe(): { markers: Map<string, () => void> } {
+function subscribe(): Map<string, () => void> {
   const connection = JSON.parse(readFileSync(connectionFile(), 'utf8')) as { transport: string; ip: string; iopub_port: number };
   const socket = new Subscriber();
   socket.connect(`${connection.transport}://${connection.ip}:${connection.iopub_port}`);
@@ -42,8 +53,8 @@ function subscribe(): { markers: Map<string, () => void> } {
       const text = frames.map((f) => f.toString()).join('\n');
       for (const [marker, seen] of markers) if (text.includes(marker)) seen();
     }
-  })();
-  return { markers };
+  })().catch(() => undefined); // a socket that fails leaves markers unseen: echoed() gives up after MAX_MARKERS
+  return markers;
 }
 
 /** The `--conn FILE` of this process's command line (the kernel spec's `{connection_file}`): from /proc on Linux, ps

@@ -28,7 +28,7 @@ export async function trainLive(config: Configured, data: Mnist, model: tf.Layer
     console.log(`saved model.json, weights.bin and history.json to ${out}`);
     return run;
   } catch (e) {
-    await outputsDelivered(); // Deno's kernel would otherwise show the error before the last progress and notices
+    await outputsDelivered(); // else Deno's kernel would drop the last progress and the Interrupt notice (denoOutput.ts)
     const stopped = cellError(e, dir, out);
     if (stopped !== e || !(e instanceof RunStopped) || !e.checkpointEpoch) throw stopped;
     throw new Error(`${e.message}; set ${config.name('resume')}=1 to continue it`);
