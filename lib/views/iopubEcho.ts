@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Subscriber } from 'zeromq';
 
 /** How long to wait for a marker before sending another: a subscriber that has just connected misses what was
  *  published before its connection was up. */
@@ -43,6 +42,8 @@ export async function echoed(send: (marker: string) => void): Promise<void> {
 /** A subscriber on the iopub socket of the kernel this process is, from the connection file Jupyter started it with. */
 function subscribe(): Map<string, () => void> {
   const connection = JSON.parse(readFileSync(connectionFile(), 'utf8')) as { transport: string; ip: string; iopub_port: number };
+  // Loaded here, not at the top: only Deno's kernel needs the native addon, not tslab's cells nor the CLI's charts.
+  const { Subscriber } = require('zeromq') as typeof import('zeromq');
   const socket = new Subscriber();
   socket.connect(`${connection.transport}://${connection.ip}:${connection.iopub_port}`);
   socket.subscribe();
