@@ -44,6 +44,6 @@ export function denoBinary(): string {
   try {
     return (require('deno/install_api.cjs') as { runInstall(): string }).runInstall();
   } catch (e) {
-    throw new Error(`MNIST_KERNEL=deno: Deno is not installed (the optional dependency deno, for this platform: npm install; ${(e as Error).message.split('\n')[0]})`);
+    throw new Error(`MNIST_KERNEL=deno: Deno is not installed (deno is an optional dependency, which npm did not install here: ${(e as Error).message.split('\n')[0]})`);
   }
 }
