@@ -1,17 +1,18 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { envOf, notebookSettings } from '../run/settings';
 import { ROOT } from '../util/paths';
 import { numberCodeCells, printedBy } from './executedNotebook';
+import { kernelFromEnv, registerKernel } from './kernelSpecs';
 import { watchRun } from './watchRun';
 
-/** `npm start`: executes the notebook headless through Jupyter with the project's own tslab kernel, and writes
+/** `npm start`: executes the notebook headless through Jupyter with the project's own kernel (MNIST_KERNEL: tslab, the
+ *  default, or deno; lib/cli/kernelSpecs.ts), and writes
  *  reports/S6_net1.ts.ipynb (executed) and reports/S6_net1.html; a full default run refreshes images/, any other
  *  writes its pictures to reports/images/ (lib/views/notebook.ts: picturesDir). */
 const NOTEBOOK = join(ROOT, 'notebooks', 'S6_net1.ts.ipynb');
 const REPORTS = join(ROOT, 'reports');
-const KERNELS_HOME = join(ROOT, '.jupyter');
 const INSTALL_HINT =
   'Jupyter is missing: install it (Debian/Ubuntu: sudo apt-get install -y jupyter-notebook jupyter-nbconvert python3-nbconvert; ' +
   'elsewhere: pip install notebook nbconvert), or set JUPYTER to its jupyter command';
@@ -20,16 +21,17 @@ export async function main(): Promise<number> {
   try {
     const user = { ...process.env, ...userPaths(process.env) };
     const { settings } = notebookSettings(user); // a bad MNIST_* variable fails here, in one line, before Jupyter starts
+    const kernel = kernelFromEnv();
     const jupyter = findJupyter();
-    const env = { ...user, JUPYTER_PATH: registerKernel() };
+    const env = { ...user, JUPYTER_PATH: registerKernel(kernel) };
     const work = mkdtempSync(join(ROOT, 'reports.tmp-'));
     const executed = join(work, 'S6_net1.ts.ipynb');
     try {
-      console.log(`running ${relative(ROOT, NOTEBOOK)} in Jupyter: ${settings.epochs} epoch${settings.epochs > 1 ? 's' : ''} into ${settings.out}, a line as each ends`);
+      console.log(`running ${relative(ROOT, NOTEBOOK)} in Jupyter (${kernel} kernel): ${settings.epochs} epoch${settings.epochs > 1 ? 's' : ''} into ${settings.out}, a line as each ends`);
       const watch = watchRun(resolve(ROOT, settings.out));
       try {
         await nbconvert(jupyter, env, ['--to', 'notebook', '--execute', '--ExecutePreprocessor.timeout=-1',
-          '--ExecutePreprocessor.kernel_name=tslab', '--output-dir', work, '--output', 'S6_net1.ts.ipynb', NOTEBOOK]);
+          `--ExecutePreprocessor.kernel_name=${kernel}`, '--output-dir', work, '--output', 'S6_net1.ts.ipynb', NOTEBOOK]);
       } finally {
         watch.stop();
       }
@@ -47,22 +49,6 @@ export async function main(): Promise<number> {
     console.error(`npm start: ${(e as Error).message}`);
     return 1;
   }
-}
-
-/** The project's own kernel spec, named tslab and pointing at this checkout's tslab, in a folder of the project's
- *  that only our Jupyter runs see (through JUPYTER_PATH): kernels installed on the machine are left alone. */
-export function registerKernel(): string {
-  const dir = join(KERNELS_HOME, 'kernels', 'tslab');
-  mkdirSync(dir, { recursive: true });
-  const tslab = join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab');
-  if (!existsSync(tslab)) throw new Error(`${tslab}: missing; run npm install first`);
-  const spec = {
-    argv: [process.execPath, tslab, 'kernel', '--config-path', '{connection_file}'],
-    display_name: 'TypeScript',
-    language: 'typescript',
-  };
-  writeFileSync(join(dir, 'kernel.json'), JSON.stringify(spec, null, 2) + '\n');
-  return KERNELS_HOME;
 }
 
 /** The files and folders MNIST_MODEL_SPEC and MNIST_DATA_DIR name, made absolute: the kernel runs in notebooks/, and
@@ -90,10 +76,10 @@ function nbconvert(jupyter: string, env: NodeJS.ProcessEnv, args: string[]): Pro
   });
 }
 
-/** `npm run notebook`: Jupyter Notebook on the notebook, with the project's kernel. */
+/** `npm run notebook`: Jupyter Notebook on the notebook, with the project's kernel (MNIST_KERNEL). */
 export function serve(): number {
   try {
-    const env = { ...process.env, ...userPaths(process.env), JUPYTER_PATH: registerKernel() };
+    const env = { ...process.env, ...userPaths(process.env), JUPYTER_PATH: registerKernel(kernelFromEnv()) };
     const r = spawnSync(findJupyter(), ['notebook', NOTEBOOK], { env, stdio: 'inherit' });
     return r.status ?? 1;
   } catch (e) {

@@ -12,15 +12,18 @@ export class Interrupted extends Error {
 }
 
 /** Where the signals come from. `terminal`: Ctrl-C (SIGINT) or SIGTERM; a second one ends the process at once.
- *  `kernel`: Jupyter's Interrupt, which is SIGINT for tslab's kernel spec (Jupyter's shutdown is left alone). The
- *  kernel's own SIGINT listener would end the cell at once and leave training running behind it, holding the run's
- *  folder, so while training runs the first Interrupt is kept from it; a second one is handed to it after all. */
+ *  `kernel`: Jupyter's Interrupt, which is SIGINT for both kernel specs (Jupyter's shutdown is left alone). tslab's
+ *  own SIGINT listener would end the cell at once and leave training running behind it, holding the run's folder, so
+ *  while training runs the first Interrupt is kept from it; a second one is handed to it after all. Deno's kernel has
+ *  no listener, and a SIGINT with none ends it (denoland/deno#24491): while training runs, ours keeps every Interrupt
+ *  from it (in Deno, process.on('SIGINT') is Deno.addSignalListener). */
 export type SignalSource = 'terminal' | 'kernel';
 
 const SIGNALS: Record<SignalSource, NodeJS.Signals[]> = { terminal: ['SIGINT', 'SIGTERM'], kernel: ['SIGINT'] };
-const NOTICE: Record<SignalSource, (signal: NodeJS.Signals) => string> = {
+/** What the first signal prints; `kernelListens`: the kernel has a listener of its own for a second Interrupt. */
+const NOTICE: Record<SignalSource, (signal: NodeJS.Signals, kernelListens: boolean) => string> = {
   terminal: (signal) => `\n${signal}: stopping after this batch (press Ctrl-C again to quit at once)`,
-  kernel: () => 'Interrupt: stopping after this batch (interrupt again to end the cell at once)',
+  kernel: (_, kernelListens) => `Interrupt: stopping after this batch${kernelListens ? ' (interrupt again to end the cell at once)' : ''}`,
 };
 
 /** A stop request by signal, for a training loop that calls check() after every batch. */
@@ -32,7 +35,8 @@ export class StopOnSignal {
 
   constructor(
     private readonly source: SignalSource = 'terminal',
-    private readonly log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+    // console.error, not process.stderr.write: Deno's Jupyter kernel shows only what goes through console.
+    private readonly log: (line: string) => void = (line) => console.error(line),
   ) {
     // tslab runs a cell's synchronous start under vm's breakOnSigint, which takes the SIGINT listeners off, puts the
     // same ones back when that start returns, and leaves SIGINT's disposition at "exit" unless putting them back
@@ -66,10 +70,10 @@ export class StopOnSignal {
   private readonly onSignal = (signal: NodeJS.Signals): void => {
     if (!this.received) {
       this.received = signal;
-      this.log(NOTICE[this.source](signal));
+      this.log(NOTICE[this.source](signal, this.displaced.length > 0));
     } else if (this.source === 'terminal') {
       process.exit(128 + constants.signals[signal]);
-    } else {
+    } else if (this.displaced.length) {
       const kernel = this.displaced;
       this.dispose();
       for (const l of kernel) l(signal);

@@ -1,21 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { Bundle, writeDisplayData } from './kernelOutput';
 import { Figure } from './plots';
 import { plotlyBundle, renderPng } from './render';
-
-/** A Jupyter display_data bundle: one entry per MIME type, the viewer shows the richest it can. Values are strings,
- *  base64 for images, or JSON for JSON types such as plotly's. */
-type Bundle = Record<string, unknown>;
-type WriteDisplayData = (message: { data: Bundle; metadata: object; transient: { display_id?: string } }, update: boolean) => void;
 
 /** plotly's own MIME type, a figure's `{data, layout}`: JupyterLab with plotly's extension and VS Code draw it natively. */
 const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 
-/** tslab's public `display` sends one MIME type per output; a chart needs several, so we send the bundle through the
- *  kernel's own writer (display_data, or update_display_data for an output named by its transient display_id). */
+/** display_data, or update_display_data for an output named by its transient display_id, to the kernel running us. */
 function write(data: Bundle, displayId?: string, update = false): void {
-  const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: WriteDisplayData | null };
-  if (!jupyter.lastWriteDisplayData) throw new Error('display: not running inside the tslab kernel');
-  jupyter.lastWriteDisplayData({ data, metadata: {}, transient: displayId ? { display_id: displayId } : {} }, update);
+  writeDisplayData({ data, metadata: {}, transient: displayId ? { display_id: displayId } : {} }, update);
 }
 
 /** Puts plotly.js into the page once, for every chart of the notebook (and of its exported HTML) to use. Jupyter's

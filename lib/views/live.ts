@@ -8,6 +8,7 @@ import { BatchProgress, EpochStats, History } from '../train/loop';
 import { ROOT } from '../util/paths';
 import { cellError, resumesInterrupted } from './cellInterrupt';
 import { LiveDisplay } from './display';
+import { outputsDelivered } from './kernelOutput';
 import { Figure, runCurves } from './plots';
 import { formatEpoch } from './progress';
 
@@ -27,6 +28,7 @@ export async function trainLive(config: Configured, data: Mnist, model: tf.Layer
     console.log(`saved model.json, weights.bin and history.json to ${out}`);
     return run;
   } catch (e) {
+    await outputsDelivered(); // else Deno's kernel would drop the last progress and the Interrupt notice (denoOutput.ts)
     const stopped = cellError(e, dir, out);
     if (stopped !== e || !(e instanceof RunStopped) || !e.checkpointEpoch) throw stopped;
     throw new Error(`${e.message}; set ${config.name('resume')}=1 to continue it`);

@@ -60,3 +60,20 @@ test('in a kernel, the first SIGINT is kept from the kernel\'s own listener and 
     'kernel', // and it keeps its listener from then on
   ]);
 });
+
+test('in a kernel with no SIGINT listener of its own (Deno\'s), every SIGINT while training asks to stop and none ends the process', () => {
+  const script = `
+    const { StopOnSignal } = require(${JSON.stringify(join(LIB, 'interrupt'))});
+    const seen = [];
+    const stop = new StopOnSignal('kernel', (line) => seen.push(line));
+    const steps = [
+      () => process.kill(process.pid, 'SIGINT'),
+      () => process.kill(process.pid, 'SIGINT'),
+      () => process.kill(process.pid, 'SIGINT'),
+      () => { try { stop.check('after epoch 1'); } catch (e) { seen.push(e.message); } stop.dispose(); console.log(JSON.stringify(seen)); },
+    ];
+    steps.forEach((step, i) => setTimeout(step, 50 * (i + 1)));`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), ['Interrupt: stopping after this batch', 'interrupted by SIGINT after epoch 1']);
+});

@@ -13,6 +13,8 @@ export interface Execution {
   stdout: string;
   stderr: string;
   displays: Record<string, unknown>[];
+  /** The error output's message, if the cell ended with one (Deno's kernel; tslab prints a cell's error on stderr). */
+  error: string | null;
 }
 
 /** A Jupyter kernel driven through jupyter_client, as the notebook server drives one (test/e2e/kernel_driver.py). */

@@ -3,7 +3,9 @@
 Usage: python3 kernel_driver.py KERNEL_NAME CWD. Reads one JSON request per line on stdin and answers each with one
 JSON line on stdout, carrying the request's id:
   {"id": 1, "op": "execute", "code": "..."}  -> when the cell has finished: status (ok, error, abort), stdout, stderr,
-                                                displays (the cell's display_data bundles, updates applied)
+                                                displays (the cell's display_data bundles, updates applied), error
+                                                (the error output's evalue, if any: Deno's kernel shows a cell's
+                                                error that way, tslab on stderr)
   {"id": 2, "op": "interrupt"}               -> KernelManager.interrupt_kernel(), as the notebook server sends it
                                                 (SIGINT to the kernel's process group for interrupt_mode "signal")
   {"id": 3, "op": "shutdown"}                -> the kernel is shut down, then this script ends
@@ -30,22 +32,28 @@ class Execution:
         self.stdout = ""
         self.stderr = ""
         self.displays = {}  # display_id (or its position) -> data, in the order shown
+        self.error = None
         self.idle = False
         self.status = None
 
     def on_iopub(self, msg):
         kind, content = msg["msg_type"], msg["content"]
+        if self.idle:
+            return  # what comes after the kernel said the cell is done is dropped, as nbconvert does
         if kind == "stream":
             setattr(self, content["name"], getattr(self, content["name"]) + content["text"])
-        elif kind in ("display_data", "update_display_data"):
+        elif kind == "display_data" or (kind == "update_display_data" and content["transient"]["display_id"] in self.displays):
+            # An update of a display id no output has is dropped, as front ends do.
             key = content.get("transient", {}).get("display_id") or len(self.displays)
             self.displays[key] = content["data"]
+        elif kind == "error":
+            self.error = content["evalue"]
         elif kind == "status" and content["execution_state"] == "idle":
             self.idle = True
 
     def answer(self):
         return {"id": self.id, "status": self.status, "stdout": self.stdout, "stderr": self.stderr,
-                "displays": list(self.displays.values())}
+                "displays": list(self.displays.values()), "error": self.error}
 
 
 def main(kernel_name, cwd):

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
@@ -6,7 +6,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../lib/util/paths';
-import { findJupyter, registerKernel } from '../../lib/cli/jupyter';
+import { findJupyter } from '../../lib/cli/jupyter';
+import { KernelName, KERNELS, registerKernel } from '../../lib/cli/kernelSpecs';
 import { loadModel } from '../../lib/model/saved';
 import { drawnTraces, launch, screenshot, watchErrors } from './browser';
 import { assertDecidesAsNode } from './tryItPage';
@@ -44,35 +45,37 @@ const RUN_FIRST_CELLS_AGAIN = 'Jupyter.notebook.execute_cells([1, 3, 5])';
 const ERROR_OUTPUTS = `Jupyter.notebook.get_cells().flatMap((c) => (c.output_area ? c.output_area.outputs : [])
   .filter((o) => o.output_type === 'error' || o.name === 'stderr').map((o) => JSON.stringify(o).slice(0, 300)))`;
 
-let server: ChildProcess;
-let url: string;
-/** The run folder the notebook saves its model in. */
-const runDir = mkdtempSync(join(tmpdir(), 'mnist20k-nb-out-'));
-
-before(async () => {
+/** A Jupyter Notebook server on loopback that sees only the project's spec of `kernel` (as `npm run notebook` with
+ *  MNIST_KERNEL does): the notebook records tslab, and with only Deno's spec Jupyter takes the one TypeScript kernel. */
+async function startServer(kernel: KernelName): Promise<{ server: ChildProcess; url: string; runDir: string }> {
+  /** The run folder the notebook saves its model in. */
+  const runDir = mkdtempSync(join(tmpdir(), 'mnist20k-nb-out-'));
   const port = await freePort();
   const token = Math.random().toString(36).slice(2);
   const env = {
-    ...process.env, JUPYTER_PATH: registerKernel(), MNIST_EPOCHS: '2', MNIST_TRAIN_SAMPLES: '1000', MNIST_TEST_SAMPLES: '400',
+    ...process.env, JUPYTER_PATH: registerKernel(kernel), MNIST_EPOCHS: '2', MNIST_TRAIN_SAMPLES: '1000', MNIST_TEST_SAMPLES: '400',
     MNIST_BACKEND: 'wasm', MNIST_IMAGES_DIR: mkdtempSync(join(tmpdir(), 'mnist20k-images-')),
     MNIST_OUT: runDir, // not the project's runs/notebook, which may hold a real run
   };
-  server = spawn(findJupyter(), ['notebook', '--no-browser', '--allow-root', '--ip=127.0.0.1', `--port=${port}`,
+  const server = spawn(findJupyter(), ['notebook', '--no-browser', '--allow-root', '--ip=127.0.0.1', `--port=${port}`,
     `--NotebookApp.token=${token}`, `--notebook-dir=${workspace()}`], { env, stdio: 'ignore' });
-  url = `http://127.0.0.1:${port}/notebooks/notebooks/S6_net1.ts.ipynb?token=${token}`;
+  const url = `http://127.0.0.1:${port}/notebooks/notebooks/S6_net1.ts.ipynb?token=${token}`;
   for (let i = 0; i < 100; i++) {
     const up = await fetch(`http://127.0.0.1:${port}/api?token=${token}`).then((r) => r.ok, () => false);
-    if (up) return;
+    if (up) return { server, url, runDir };
     await new Promise((r) => setTimeout(r, 300));
   }
+  server.kill();
   throw new Error('Jupyter Notebook did not start on loopback');
-});
+}
 
-after(() => {
-  server?.kill();
-});
+for (const kernel of KERNELS) {
+  test(`in Jupyter Notebook with the ${kernel} kernel, Restart & Run All runs every cell without error, draws the charts, and repeats itself`,
+    () => restartAndRunAll(kernel));
+}
 
-test('in Jupyter Notebook, Restart & Run All runs every cell without error, draws the charts, and repeats itself', async () => {
+async function restartAndRunAll(kernel: KernelName): Promise<void> {
+  const { server, url, runDir } = await startServer(kernel);
   const browser = await launch();
   try {
     // Tall enough that the screenshot shows the whole notebook: Jupyter scrolls inside the page, not the page itself.
@@ -80,6 +83,7 @@ test('in Jupyter Notebook, Restart & Run All runs every cell without error, draw
     const errors = watchErrors(page);
     await page.goto(url);
     await page.waitForFunction(KERNEL_CONNECTED, null, { timeout: 60000 });
+    assert.equal(await page.evaluate('Jupyter.notebook.kernel.name'), kernel);
     await page.evaluate(RESTART_AND_RUN_ALL);
     await page.waitForFunction(ALL_CELLS_RAN, null, { timeout: 300000 });
     assert.deepEqual(await page.evaluate(ERROR_OUTPUTS), []);
@@ -88,7 +92,7 @@ test('in Jupyter Notebook, Restart & Run All runs every cell without error, draw
     assert.ok(drawn.lines >= 4 && drawn.heatmaps >= 21, `drawn: ${JSON.stringify(drawn)}`);
     assert.match(await page.locator('#notebook').innerText(), /best test accuracy:/);
     await assertDecidesAsNode(page, await loadModel(runDir));
-    await screenshot(page, 'notebook.png');
+    await screenshot(page, `notebook-${kernel}.png`);
     assert.deepEqual(errors, []);
 
     const first = await page.evaluate(EPOCH_LINES) as string[];
@@ -101,5 +105,6 @@ test('in Jupyter Notebook, Restart & Run All runs every cell without error, draw
     assert.deepEqual(await page.evaluate(ERROR_OUTPUTS), []);
   } finally {
     await browser.close();
+    server.kill();
   }
-});
+}

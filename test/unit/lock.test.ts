@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { denoBinary } from '../../lib/cli/kernelSpecs';
 import { LOCK_FILE, lockRunDir } from '../../lib/run/lock';
 
 const fresh = (): string => join(mkdtempSync(join(tmpdir(), 'mnist20k-lock-')), 'run');
@@ -123,6 +124,19 @@ test('a lock naming a live process that is no Node.js program (its pid reused) i
     lockRunDir(dir, '--out').release();
   } finally {
     sleeper.kill();
+  }
+});
+
+test('a lock held by Deno\'s kernel (a live deno process) is refused', () => {
+  const dir = fresh();
+  mkdirSync(dir);
+  // Named as a Deno installed on its own is (no node_modules in its path): only its name says it may be a run.
+  const kernel = spawn(denoBinary(), ['eval', 'setTimeout(() => {}, 60000)'], { argv0: 'deno' });
+  try {
+    writeFileSync(join(dir, LOCK_FILE), `${kernel.pid}\n`);
+    assert.throws(() => lockRunDir(dir, '--out'), new RegExp(`in use by another run \\(pid ${kernel.pid}\\)`));
+  } finally {
+    kernel.kill();
   }
 });
 
