@@ -47,7 +47,7 @@ test('train writes a model and history that evaluate scores the same', () => {
   const { format, settings, history } = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
   assert.equal(format, 'mnist20k-run/1');
   assert.deepEqual(settings, {
-    epochs: 1, batchSize: 50, lr: 0.01, lrStep: 8, lrGamma: 0.1, momentum: 0.9, seed: 1, augment: false, trainSamples: 1000,
+    epochs: 1, batchSize: 50, lr: 0.01, lrSchedule: 'step', lrStep: 8, lrGamma: 0.1, lrWarmup: 0.3, momentum: 0.9, seed: 1, augment: false, trainSamples: 1000,
     testSamples: 500, backend: 'wasm', shards: 3,
   }, 'the resolved settings, the shard count among them and not the threads, are the run record');
   assert.equal(history[0].threads, 2, 'the threads are recorded with each epoch\'s seconds');
