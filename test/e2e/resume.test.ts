@@ -41,6 +41,23 @@ test('a run killed mid-epoch by a real signal resumes to the same history as a r
   assert.deepEqual(numbers(join(stopped, 'history.json')), numbers(join(whole, 'history.json')));
 });
 
+test('a one-cycle run resumed without its schedule flags keeps its schedule and gives the history of one never stopped', async () => {
+  const [stopped, whole] = [folder(), folder()];
+  const onecycle = ['--epochs', '2', '--lr-schedule', 'onecycle', '--lr', '0.05', '--lr-warmup', '0.4', ...QUICK];
+  const run = startMnist20k('train', ...onecycle, '--out', stopped);
+  await run.waitFor(/^epoch  1: /m);
+  process.kill(run.pid, 'SIGTERM');
+  assert.equal((await run.done).code, 143);
+  const resumed = mnist20k('train', '--resume', '--out', stopped);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /lr one-cycle to 0\.05 \(40 % warm-up\)/);
+  const uninterrupted = mnist20k('train', ...onecycle, '--out', whole);
+  assert.equal(uninterrupted.code, 0, uninterrupted.stderr);
+  assert.deepEqual(numbers(join(stopped, 'history.json')), numbers(join(whole, 'history.json')));
+  const { settings } = JSON.parse(readFileSync(join(stopped, 'history.json'), 'utf8'));
+  assert.deepEqual([settings.lrSchedule, settings.lr, settings.lrWarmup], ['onecycle', 0.05, 0.4]);
+});
+
 test('a NaN loss stops the run naming epoch, batch and the last good checkpoint, which holds no NaN', () => {
   const out = folder();
   const first = mnist20k('train', '--epochs', '1', ...QUICK, '--out', out);
