@@ -17,6 +17,9 @@ const CONV_UNIT = 64;
 const GRAD_IMAGES = 8;
 const TILES = 31;
 
+/** Floats between one thread's scratch and the next (wasm/winograd.c's SCRATCH_GAP: no cache line written by two). */
+const SCRATCH_GAP = 32;
+
 /** A convolution as wasm/winograd.c computes it: y [B, OH, OW, K] from x [B, H, W, C], 3×3, stride 1, padded by
  *  top and left (and whatever makes OH × OW). */
 export interface WinogradShape {
@@ -52,7 +55,7 @@ export function winogradFits(info: tf.backend_util.Conv2DInfo, inChannels: numbe
 export function winogradConv(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, shape: WinogradShape, flipped: boolean): tf.TensorInfo {
   const { batch, inHeight, inWidth, inChannels: C, outHeight, outWidth, outChannels: K, top, left } = shape;
   const u = backend.makeOutput([16, C, K], 'float32');
-  const scratch = backend.makeOutput([kernelThreads() * (80 * C + 512)], 'float32');
+  const scratch = backend.makeOutput([kernelThreads() * (80 * C + 512 + SCRATCH_GAP)], 'float32');
   const y = backend.makeOutput([batch, outHeight, outWidth, K], 'float32');
   instantiate<Winograd>(backend, winogradWasm).winogradFilter(address(backend, filter), address(backend, u), C, K, flipped ? 1 : 0);
   const tiles = batch * Math.ceil(outHeight / 2) * Math.ceil(outWidth / 2);
@@ -68,7 +71,7 @@ export function winogradConv(backend: BackendWasm, x: tf.TensorInfo, filter: tf.
 export function winogradFilterGrad(backend: BackendWasm, x: tf.TensorInfo, dy: tf.TensorInfo, shape: WinogradShape): tf.TensorInfo {
   const { batch, inHeight, inWidth, inChannels: C, outHeight, outWidth, outChannels: K, top, left } = shape;
   const units = Math.ceil(batch / GRAD_IMAGES);
-  const scratch = backend.makeOutput([kernelThreads() * (36 * TILES * (C + K) + 36 * C + 144)], 'float32');
+  const scratch = backend.makeOutput([kernelThreads() * (36 * TILES * (C + K) + 36 * C + 144 + SCRATCH_GAP)], 'float32');
   const partials = backend.makeOutput([units, 36, C, K], 'float32');
   const dw = backend.makeOutput([3, 3, C, K], 'float32');
   parallel(backend, winogradWasm, 'winogradFilterGradPartial', units, [address(backend, x), address(backend, dy),
