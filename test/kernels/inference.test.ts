@@ -57,3 +57,31 @@ test('Slice on wasm matches the cpu backend: contiguous (batches), strided, int3
     }
   }
 });
+
+test('GatherV2 on wasm matches the cpu backend: rows of images and labels, repeats, 2-D indices, other axes, bad index', async () => {
+  const shape = [5 + rng.int(20), 2 + rng.int(5), 1 + rng.int(4), 1 + rng.int(3)];
+  const x = randomValues(rng, shape);
+  const rows = Array.from({ length: 1 + rng.int(12) }, () => rng.int(shape[0]));
+  const cases: [number[], number[], number][] = [
+    [rows, [rows.length], 0],
+    [[0, shape[0] - 1, 0, 0], [2, 2], 0],
+    [[], [0], 0],
+    [[1, 0, 1], [3], 1],
+    [[0, 0], [2], 3],
+  ];
+  for (const [picked, indexShape, axis] of cases) {
+    for (const dtype of ['float32', 'int32'] as const) {
+      await sameOnWasmAndCpu(() => {
+        const t = tf.tensor(dtype === 'int32' ? Int32Array.from(x, (v) => Math.round(100 * v)) : x, shape, dtype);
+        const g = tf.gather(t, tf.tensor(picked, indexShape, 'int32'), axis);
+        assert.equal(g.dtype, dtype);
+        return [tf.cast(g, 'float32'), tf.tensor1d(g.shape)];
+      }, ['values', 'shape'], JSON.stringify({ picked, indexShape, axis, dtype }));
+    }
+  }
+  await tf.setBackend('wasm');
+  const t = tf.tensor(x, shape);
+  assert.throws(() => tf.gather(t, tf.tensor1d([0, shape[0]], 'int32')), new RegExp(`GatherV2: the index value ${shape[0]} is not in \\[0, ${shape[0] - 1}\\]`));
+  assert.throws(() => tf.gather(t, tf.tensor1d([-1], 'int32')), /GatherV2: the index value -1 is not in/);
+  t.dispose();
+});

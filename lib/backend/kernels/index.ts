@@ -1,5 +1,5 @@
 /** Kernels for tfjs's WebAssembly backend, which lacks some that training a conv net needs (Conv2DBackpropFilter) and
- *  runs others slowly: the convolutions and their gradients, the max pool, Identity and Slice, each replaced by one of
+ *  runs others slowly: the convolutions and their gradients, the max pool, Identity, Slice and GatherV2, each replaced by one of
  *  ours; plus
  *  our own kernels for BatchNorm2d (fused with the ReLU before it and the Dropout2d after it, where the model asks),
  *  Dropout2d, the ReLU gradient and the momentum update, which the model and training code run through ops.ts and
@@ -25,6 +25,7 @@ import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput';
 import { batchNorm2dInferenceGradientConfig, reluGradientConfig, scaleChannelsGradientConfig } from './gradients';
 import { fusedConv2DConfig } from './FusedConv2D';
+import { gatherV2Config } from './GatherV2';
 import { identityConfig } from './Identity';
 import { maxPoolConfig } from './MaxPool';
 import { maxPoolGradConfig } from './MaxPoolGrad';
@@ -46,6 +47,7 @@ const KERNELS: tf.KernelConfig[] = [
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   fusedConv2DConfig,
+  gatherV2Config,
   identityConfig,
   maxPoolConfig,
   maxPoolGradConfig,
