@@ -13,8 +13,8 @@
 // sum by some float32 ulps (test/kernels/winograd.test.ts bounds it against the direct sum in float64).
 //
 // The kernels' work is a small matrix product per patch position p: V[p] (4 tiles × C) times U[p] (C × K), kept in
-// 8 SIMD registers (4 tiles × 8 output channels). Needs C % 4 == 0 and K % 8 == 0. Work is split into units
-// (threads.ts) whose results do not depend on which thread runs them. Pointers are byte offsets into the backend's
+// 8 SIMD registers (4 tiles × 8 output channels; 4 × 4 for the last four when K % 8 == 4). Needs C % 4 == 0 and
+// K % 4 == 0. Work is split into units (threads.ts) whose results do not depend on which thread runs them. Pointers are byte offsets into the backend's
 // memory; this file allocates nothing and has no data, so it leaves the backend's memory alone apart from the output
 // and the scratch it is given. Compiled into modules.ts by npm run build:wasm (clang, wasm32, SIMD128).
 #include <wasm_simd128.h>
@@ -141,6 +141,23 @@ INLINE void multiply4x8(const float *v, const float *u, float *m, int C, int K) 
   STORE(m + 28, a31);
 }
 
+// multiply4x8 for the last 4 output channels, when K % 8 == 4: m[t·8 + o] for o < 4, the same sums in the same order.
+INLINE void multiply4x4(const float *v, const float *u, float *m, int C, int K) {
+  f32x4 a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+  int c = 0;
+  do {  // C ≥ 4
+    f32x4 w0 = LOAD(u + c * K);
+    a0 = ADD(a0, MUL(wasm_v128_load32_splat(v + c), w0));
+    a1 = ADD(a1, MUL(wasm_v128_load32_splat(v + C + c), w0));
+    a2 = ADD(a2, MUL(wasm_v128_load32_splat(v + 2 * C + c), w0));
+    a3 = ADD(a3, MUL(wasm_v128_load32_splat(v + 3 * C + c), w0));
+  } while (++c < C);
+  STORE(m, a0);
+  STORE(m + 8, a1);
+  STORE(m + 16, a2);
+  STORE(m + 24, a3);
+}
+
 // y's 2×2 tile at row oy, column ox, four channels: Aᵀ·m·A, with m[p] at m + p·32 and Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]].
 // Rows and columns past the output's edge (an odd height or width) are left out.
 static inline void writeTile(const float *m, float *y, int OH, int OW, int K, int oy, int ox) {
@@ -178,13 +195,17 @@ INLINE void convolve(const float *x, const float *u, float *y, float *scratch, i
       transformPatch(x + b * H * W * C, v + t * C, edge, H, W, C, 4 * C, 2 * ty - top, 2 * tx - left);
     }
     for (int k = 0; k < K; k += 8) {
-      for (int p = 0; p < 16; p++) multiply4x8(v + p * 4 * C, u + p * C * K + k, m + p * 32, C, K);
+      int eight = K - k >= 8;  // else the last four channels
+      for (int p = 0; p < 16; p++) {
+        if (eight) multiply4x8(v + p * 4 * C, u + p * C * K + k, m + p * 32, C, K);
+        else multiply4x4(v + p * 4 * C, u + p * C * K + k, m + p * 32, C, K);
+      }
       for (int t = 0; t < count; t++) {
         int n = first + t;
         int b = n / perImage, ty = (n % perImage) / tileCols, tx = n % tileCols;
         float *image = y + b * OH * OW * K + k;
         writeTile(m + t * 8, image, OH, OW, K, 2 * ty, 2 * tx);
-        writeTile(m + t * 8 + 4, image + 4, OH, OW, K, 2 * ty, 2 * tx);
+        if (eight) writeTile(m + t * 8 + 4, image + 4, OH, OW, K, 2 * ty, 2 * tx);
       }
     }
   }
@@ -337,6 +358,23 @@ INLINE void accumulate4x8(const float *v, const float *d, float *m, int n, int C
   STORE(m + 3 * K + 4, a31);
 }
 
+// accumulate4x8 for the last 4 output channels, when K % 8 == 4: the same sums in the same order.
+INLINE void accumulate4x4(const float *v, const float *d, float *m, int n, int C, int K) {
+  f32x4 a0 = LOAD(m), a1 = LOAD(m + K), a2 = LOAD(m + 2 * K), a3 = LOAD(m + 3 * K);
+  int t = 0;
+  do {  // n ≥ 1
+    f32x4 d0 = LOAD(d + t * K);
+    a0 = ADD(a0, MUL(wasm_v128_load32_splat(v + t * C), d0));
+    a1 = ADD(a1, MUL(wasm_v128_load32_splat(v + t * C + 1), d0));
+    a2 = ADD(a2, MUL(wasm_v128_load32_splat(v + t * C + 2), d0));
+    a3 = ADD(a3, MUL(wasm_v128_load32_splat(v + t * C + 3), d0));
+  } while (++t < n);
+  STORE(m, a0);
+  STORE(m + K, a1);
+  STORE(m + 2 * K, a2);
+  STORE(m + 3 * K, a3);
+}
+
 #define TILES 31  // tiles transformed at a time: their V and D stay in L2; odd, so that the 36 positions do not share cache sets
 #define GRAD_IMAGES 8  // images per unit of work: each unit sums its own tiles, and the units' sums are added in order
 
@@ -364,8 +402,10 @@ void winogradFilterGradPartial(const float *x, const float *dy, float *partials,
     }
         for (int p = 0; p < 36; p++)
       for (int c = 0; c < C; c += 4)
-        for (int k = 0; k < K; k += 8)
-          accumulate4x8(v + p * TILES * C + c, d + p * TILES * K + k, m + (p * C + c) * K + k, count, C, K);
+        for (int k = 0; k < K; k += 8) {
+          if (K - k >= 8) accumulate4x8(v + p * TILES * C + c, d + p * TILES * K + k, m + (p * C + c) * K + k, count, C, K);
+          else accumulate4x4(v + p * TILES * C + c, d + p * TILES * K + k, m + (p * C + c) * K + k, count, C, K);
+        }
   }
 }
 
