@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { registerWebgpuTrainingKernels } from './gpuKernels/index';
 import { firstLine, glibcVersion, isInstalled, missingLibraries, olderThan } from './system';
 
 export const WEBGPU_PACKAGES = ['webgpu', '@tensorflow/tfjs-backend-webgpu'] as const;
@@ -85,6 +86,7 @@ export async function activateWebgpu(): Promise<Adapter> {
   global.navigator.gpu = await dawn();
   // The package registers its backend on loading, and only when navigator.gpu is there.
   require('@tensorflow/tfjs-backend-webgpu');
+  registerWebgpuTrainingKernels();
   if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs-backend-webgpu failed to initialise');
   await tf.ready();
   if (adapter.software) {

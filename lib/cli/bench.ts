@@ -1,5 +1,6 @@
 import { describeBackend, initBackend } from '../backend/choose';
 import { formatProfile, profileKernels } from '../backend/profile';
+import { GpuWork, watchGpuWork } from '../backend/webgpuWork';
 import { DeviceBatch, DeviceSplit, disposeBatch, isDeviceBatch } from '../data/device';
 import { Batch, batches, loadMnist, MnistSplit } from '../data/mnist';
 import { buildNet } from '../model/net';
@@ -20,7 +21,7 @@ const KEYS: SettingKey[] = ['batchSize', 'backend', 'dataDir', 'shards', 'thread
 export const bench: Command = {
   usage: ['[--batches N]', ...usageOf(KEYS), '[--profile]'].join(' '),
   keys: KEYS,
-  help: 'time N training steps (default 40) after a warm-up; --profile first prints the time of each kernel\n(and, on webgpu, its GPU dispatches)',
+  help: 'time N training steps (default 40) after a warm-up; --profile first prints the time of each kernel\n(and, on webgpu, its GPU dispatches, then the host\'s work per step: its time, submits, buffers, bytes)',
   run: runBench,
 };
 
@@ -58,6 +59,7 @@ async function runBench(argv: string[]): Promise<void> {
     const profiledStep = async (i: number) => readOutcomes([await trainer.step(pool[i % pool.length], i)]);
     console.log(`profile, averaged over ${profiled} steps of batch ${recipe.batchSize}:`);
     console.log(formatProfile(await profileKernels(profiledStep, { steps: profiled })));
+    if (report.backend === 'webgpu') console.log(formatHostWork(await hostWork(trainer, inputs, profiled), profiled));
   }
   const pending = new PendingSteps();
   const start = performance.now();
@@ -91,4 +93,41 @@ function fullBatches(source: Iterable<Batch>, count: number): Batch[] {
     if (b.size === (pool[0]?.size ?? b.size)) pool.push(b);
   }
   return pool;
+}
+
+/** The host's part of a webgpu step, over `steps` batches fed as training feeds them, outside the profiler (whose
+ *  timestamp queries and reads would add their own): the JavaScript thread's time in the step's synchronous work —
+ *  recording the kernels, encoding, submitting, issuing the reads, and the garbage collection that falls inside
+ *  them — with the wait for the GPU to finish left out; and the GPU work it asked for (webgpuWork.ts). */
+async function hostWork(trainer: Trainer, inputs: Iterator<Batch | DeviceBatch>, steps: number): Promise<{ hostMs: number; work: GpuWork }> {
+  const watch = watchGpuWork();
+  let hostMs = 0;
+  try {
+    for (let i = 0; i < steps; i++) {
+      const t0 = performance.now();
+      const batch = inputs.next().value as Batch | DeviceBatch; // gathered on the GPU: part of the step's host work
+      const stepping = trainer.step(batch, i); // a single shard's step records everything before it returns
+      hostMs += performance.now() - t0;
+      const outcome = await stepping;
+      const t1 = performance.now();
+      const reading = readOutcomes([outcome]);
+      if (isDeviceBatch(batch)) disposeBatch(batch);
+      hostMs += performance.now() - t1;
+      await reading; // the wait for the GPU
+    }
+  } finally {
+    watch.stop();
+  }
+  return { hostMs, work: watch.work };
+}
+
+function formatHostWork({ hostMs, work }: { hostMs: number; work: GpuWork }, steps: number): string {
+  const per = (n: number) => Math.round(n / steps);
+  const bytes = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${Math.round(n)} B`);
+  return [
+    `host, per step over ${steps} steps outside the profiler (counts exact; the time depends on this machine and adapter):`,
+    `  ${(hostMs / steps).toFixed(1)} ms on the JavaScript thread (recording, encoding, submitting; garbage collection included; waiting for the GPU left out)`,
+    `  ${per(work.dispatches)} GPU dispatches, ${per(work.submits)} queue submits, ${per(work.buffersCreated)} buffers created, ` +
+      `${per(work.bindGroups)} bind groups, ${bytes(work.bytesUploaded / steps)} uploaded, ${bytes(work.bytesReadBack / steps)} read back`,
+  ].join('\n');
 }

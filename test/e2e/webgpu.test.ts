@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../lib/backend/choose';
 import { SWIFTSHADER_ICD } from '../../lib/backend/webgpu';
+import { watchGpuWork } from '../../lib/backend/webgpuWork';
 import { batches, loadMnist, Mnist } from '../../lib/data/mnist';
 import { buildNet } from '../../lib/model/net';
 import { evaluate } from '../../lib/train/evaluate';
@@ -17,6 +18,8 @@ import { readWeights } from '../../lib/train/shard';
 import { Trainer } from '../../lib/train/step';
 import { Rng } from '../../lib/util/rng';
 import { assertOneLineError, mnist20kWith } from './mnist20k';
+import { assertClose } from '../kernels/assertClose';
+import { randomValues } from '../kernels/runKernel';
 
 const SOFTWARE = { VK_ICD_FILENAMES: SWIFTSHADER_ICD };
 let data: Mnist;
@@ -64,6 +67,64 @@ test('training steps on webgpu give the losses, weights and test score of cpu an
   assert.equal(gpu.test.acc, cpu.test.acc);
 });
 
+/** One kernel on a backend from plain arrays, read back asynchronously (webgpu in Node cannot read synchronously). */
+async function kernelOn(backend: string, kernel: string, inputs: Record<string, [Float32Array, number[]]>, attrs: object): Promise<Float32Array> {
+  await tf.setBackend(backend);
+  const out = tf.tidy(() => {
+    const tensors = Object.fromEntries(Object.entries(inputs).map(([k, [v, shape]]) => [k, tf.tensor(v, shape)]));
+    return tf.engine().runKernel(kernel, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
+  });
+  const values = (await out.data()) as Float32Array;
+  out.dispose();
+  return values;
+}
+
+test('our Conv2DBackpropFilter on webgpu (partial sums, then their total) matches the cpu backend on random shapes', async () => {
+  await initBackend('webgpu');
+  const rng = new Rng(77);
+  const pick = <T>(xs: T[]): T => xs[rng.int(xs.length)];
+  const cases = [
+    // the network's 16→16 layer, whose 24 output rows make three bands of eight
+    { x: [2, 26, 26, 16], filter: 3, stride: 1, pad: 'valid' as 'same' | 'valid' | number, outChannels: 16 },
+    ...Array.from({ length: 8 }, (_, i) => ({
+      x: [1 + rng.int(3), 4 + rng.int(14), 4 + rng.int(10), pick([1, 3, 4, 8])], filter: pick([1, 3]),
+      stride: 1 + (i % 2), pad: pick<'same' | 'valid' | number>(['same', 'valid', 1]), outChannels: pick([1, 5, 8, 16]),
+    })),
+  ];
+  for (const c of cases) {
+    const filterShape = [c.filter, c.filter, c.x[3], c.outChannels] as [number, number, number, number];
+    const info = tf.backend_util.computeConv2DInfo(c.x as [number, number, number, number], filterShape, c.stride, 1, c.pad);
+    const dyShape = [c.x[0], info.outHeight, info.outWidth, c.outChannels];
+    const inputs = { x: [randomValues(rng, c.x), c.x] as [Float32Array, number[]], dy: [randomValues(rng, dyShape), dyShape] as [Float32Array, number[]] };
+    const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape };
+    assertClose(await kernelOn('webgpu', 'Conv2DBackpropFilter', inputs, attrs), await kernelOn('cpu', 'Conv2DBackpropFilter', inputs, attrs), JSON.stringify(c));
+  }
+});
+
+test('watchGpuWork counts what the host asks of the GPU: an add is one dispatch, its inputs and result the bytes up and back', async () => {
+  await initBackend('webgpu');
+  // 1,000 values: tfjs hands smaller ops on values still in memory to the cpu backend
+  const a = tf.range(0, 1000);
+  const b = tf.range(0, 2000, 2);
+  const watch = watchGpuWork();
+  const sum = tf.add(a, b);
+  const values = await sum.data();
+  watch.stop();
+  assert.equal(values[999], 2997);
+  const { work } = watch;
+  assert.equal(work.dispatches, 1);
+  assert.equal(work.bindGroups, 1);
+  assert.ok(work.submits >= 1, `${work.submits} submits`);
+  assert.equal(work.bytesReadBack, 4000); // the sum, float32
+  // both inputs' values, 8,000 bytes, and the add's uniforms (a few words: its sizes)
+  assert.ok(work.bytesUploaded >= 8000 && work.bytesUploaded <= 8000 + 256, `${work.bytesUploaded} bytes uploaded`);
+  // stopped: nothing more is counted
+  const again = tf.mul(sum, 2);
+  await again.data();
+  assert.equal(work.dispatches, 1);
+  tf.dispose([a, b, sum, again]);
+});
+
 test('auto leaves a software adapter to an explicit --backend webgpu, and says so', () => {
   const r = mnist20kWith(SOFTWARE, 'doctor');
   assert.equal(r.code, 0, r.stderr);
@@ -97,6 +158,12 @@ test('train on webgpu writes a run that evaluate on webgpu scores the same; benc
   const bench = mnist20kWith(SOFTWARE, 'bench', '--backend', 'webgpu', '--batch-size', '4', '--batches', '1', '--profile');
   assert.equal(bench.code, 0, bench.stderr);
   assert.match(bench.stdout, /ms per step in kernels; \d+ kernel calls, \d+ GPU dispatches per step/);
-  assert.match(bench.stdout, /^Conv2DBackpropFilter .* 9 calls +9 dispatches$/m);
+  assert.match(bench.stdout, /^Conv2DBackpropFilter .* 9 calls +18 dispatches$/m); // ours: partial sums, then their total
+  const host = bench.stdout.match(/^ {2}([\d.]+) ms on the JavaScript thread .*\n {2}(\d+) GPU dispatches, (\d+) queue submits, (\d+) buffers created, (\d+) bind groups, [\d.]+ k?B uploaded, 8 B read back$/m);
+  assert.ok(host, bench.stdout);
+  const profiled = Number(bench.stdout.match(/(\d+) GPU dispatches per step/)![1]);
+  // the profiled steps' dispatches, and the batch's gather on the GPU (a few)
+  assert.ok(Number(host[2]) >= profiled && Number(host[2]) <= profiled + 5, `${host[2]} dispatches counted, ${profiled} profiled`);
+  assert.ok(Number(host[1]) > 0 && Number(host[3]) > 0, host[0]);
   assert.match(bench.stdout, /^train: [\d.]+ img\/s, [\d.]+ ms\/step \(webgpu\)$/m);
 });

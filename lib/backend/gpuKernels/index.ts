@@ -1,0 +1,17 @@
+/** Kernels of our own for tfjs's webgpu backend, where its stock ones leave a real GPU idle; one file per kernel,
+ *  named after it, as in kernels/ for wasm. Each is tested against the cpu backend on SwiftShader
+ *  (test/e2e/webgpu.test.ts). */
+import * as tf from '@tensorflow/tfjs';
+import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
+
+const KERNELS: tf.KernelConfig[] = [conv2DBackpropFilterConfig];
+
+/** Puts ours in place of the webgpu backend's kernels of the same names. Call after tfjs-backend-webgpu has loaded
+ *  (it registers its own then); safe to call again. */
+export function registerWebgpuTrainingKernels(): void {
+  for (const config of KERNELS) {
+    if (tf.getKernel(config.kernelName, 'webgpu')?.kernelFunc === config.kernelFunc) continue;
+    if (tf.getKernel(config.kernelName, 'webgpu')) tf.unregisterKernel(config.kernelName, 'webgpu');
+    tf.registerKernel(config);
+  }
+}
