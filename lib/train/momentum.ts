@@ -9,9 +9,9 @@ interface Accumulation {
 }
 
 /** tfjs's momentum optimizer — v = m·v + g; w −= lr·v, as PyTorch's SGD — whose update of each variable is one kernel
- *  on wasm (SgdMomentum, the same float32 arithmetic) instead of four small ones: on the main thread, after the
- *  shards, those were some hundred kernel calls per step. Elsewhere, tfjs's own. Its weights (getWeights,
- *  setWeights: checkpoints) are tfjs's. */
+ *  (SgdMomentum) instead of four small ones: on wasm the same float32 arithmetic, where the four were some hundred
+ *  kernel calls per step on the main thread; on webgpu two GPU programs instead of four. Elsewhere, tfjs's own. Its
+ *  weights (getWeights, setWeights: checkpoints) are tfjs's. */
 export class Momentum extends tf.MomentumOptimizer {
   /** Called before every step (lib/train/loop.ts); tfjs's makes a new tensor each time, so only when the rate changes. */
   setLearningRate(rate: number): void {

@@ -14,6 +14,7 @@ import { batches, loadMnist, Mnist } from '../../lib/data/mnist';
 import { buildNet } from '../../lib/model/net';
 import { evaluate } from '../../lib/train/evaluate';
 import { readOutcomes } from '../../lib/train/metrics';
+import { Momentum } from '../../lib/train/momentum';
 import { readWeights } from '../../lib/train/shard';
 import { Trainer } from '../../lib/train/step';
 import { Rng } from '../../lib/util/rng';
@@ -99,6 +100,33 @@ test('our Conv2DBackpropFilter on webgpu (partial sums, then their total) matche
     const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape };
     assertClose(await kernelOn('webgpu', 'Conv2DBackpropFilter', inputs, attrs), await kernelOn('cpu', 'Conv2DBackpropFilter', inputs, attrs), JSON.stringify(c));
   }
+});
+
+test('Momentum on webgpu runs our SgdMomentum, two programs a variable, and matches tfjs\'s optimizer on cpu', async () => {
+  const rng = new Rng(5);
+  const shapes = Array.from({ length: 4 }, () => [1 + rng.int(30), 1 + rng.int(40)]);
+  const starts = shapes.map((s) => randomValues(rng, s));
+  const grads = Array.from({ length: 3 }, () => shapes.map((s) => randomValues(rng, s)));
+  const run = async (backend: 'cpu' | 'webgpu') => {
+    await initBackend(backend);
+    const variables = shapes.map((s, i) => tf.variable(tf.tensor(starts[i], s), true, `m${i}_${backend}`));
+    const optimizer = new Momentum(0.05, 0.9);
+    const watch = backend === 'webgpu' ? watchGpuWork() : undefined;
+    for (const [k, step] of grads.entries()) {
+      if (k === 2) optimizer.setLearningRate(0.01);
+      tf.tidy(() => optimizer.applyGradients(variables.map((v, i) => ({ name: v.name, tensor: tf.tensor(step[i], shapes[i]) }))));
+    }
+    watch?.stop();
+    const values = await Promise.all(variables.map((v) => v.data()));
+    tf.dispose(variables);
+    optimizer.dispose();
+    return { values: values.map((v) => Array.from(v)), dispatches: watch?.work.dispatches };
+  };
+  const gpu = await run('webgpu');
+  const cpu = await run('cpu');
+  // two a variable each step, and the zeros each variable's accumulator starts from (tfjs's optimizer: four a step)
+  assert.equal(gpu.dispatches, shapes.length * (2 * grads.length + 1));
+  gpu.values.forEach((v, i) => assertWithin(v, cpu.values[i], 1e-6, `variable ${i} on webgpu and cpu`));
 });
 
 test('watchGpuWork counts what the host asks of the GPU: an add is one dispatch, its inputs and result the bytes up and back', async () => {

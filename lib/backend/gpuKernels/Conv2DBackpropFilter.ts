@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { flatProgram } from './programs';
 
 /** Output rows of one image whose products one invocation sums: enough work per invocation to hide its start, and
  *  bands × images × filter values invocations in all, enough to fill a large GPU. */
 const ROWS = 8;
-const WORKGROUP: [number, number, number] = [64, 1, 1];
 
 /** The filter gradient in two programs instead of tfjs-backend-webgpu's one, whose every invocation walks the whole
  *  batch for one filter value (2,304 invocations of 73,728 products each on the network's 16→16 layer; 92 of 97 ms of
@@ -32,16 +32,6 @@ function conv2DBackpropFilter({ inputs: { x, dy }, backend, attrs }: { inputs: t
   const dw = backend.runWebGPUProgram(totalProgram(info.filterShape), [partials], 'float32', [int(chunks)]);
   backend.disposeData(partials.dataId);
   return dw;
-}
-
-function flatProgram(outputShape: number[], shaderKey: string, variableNames: string[], uniforms: string, code: string): WebGPUProgram {
-  const { webgpu_util } = require('@tensorflow/tfjs-backend-webgpu') as typeof import('@tensorflow/tfjs-backend-webgpu');
-  const dispatchLayout = webgpu_util.flatDispatchLayout(outputShape);
-  return {
-    outputShape, shaderKey, variableNames, uniforms, size: true, workgroupSize: WORKGROUP, dispatchLayout,
-    dispatch: webgpu_util.computeDispatch(dispatchLayout, outputShape, WORKGROUP),
-    getUserCode: () => code,
-  };
 }
 
 /** [chunks, filter values]: chunk g is image ⌊g / bands⌋, rows ROWS·(g mod bands) onwards. */

@@ -1,10 +1,12 @@
-/** Kernels of our own for tfjs's webgpu backend, where its stock ones leave a real GPU idle; one file per kernel,
- *  named after it, as in kernels/ for wasm. Each is tested against the cpu backend on SwiftShader
- *  (test/e2e/webgpu.test.ts). */
+/** Kernels of our own for tfjs's webgpu backend, where its stock ones leave a real GPU idle or cost the host a
+ *  dispatch per small op; one file per kernel, named after it, as in kernels/ for wasm (SgdMomentum is one of our
+ *  own kernels there too, kernels/kernelNames.ts), with the program builders they share in programs.ts. Each is
+ *  tested against the cpu backend on SwiftShader (test/e2e/webgpu.test.ts). */
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
+import { sgdMomentumConfig } from './SgdMomentum';
 
-const KERNELS: tf.KernelConfig[] = [conv2DBackpropFilterConfig];
+const KERNELS: tf.KernelConfig[] = [conv2DBackpropFilterConfig, sgdMomentumConfig];
 
 /** Puts ours in place of the webgpu backend's kernels of the same names. Call after tfjs-backend-webgpu has loaded
  *  (it registers its own then); safe to call again. */

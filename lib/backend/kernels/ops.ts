@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { ScaleChannels } from './kernelNames';
 
-/** Whether our kernel `name` runs now: the wasm backend is active with the kernel registered. */
+/** Whether our kernel `name` runs now: the active backend (wasm, or webgpu for those in ../gpuKernels/) has it
+ *  registered. */
 export function ourKernelActive(name: string): boolean {
-  return tf.getBackend() === 'wasm' && tf.getKernel(name, 'wasm') !== undefined;
+  const backend = tf.getBackend();
+  return (backend === 'wasm' || backend === 'webgpu') && tf.getKernel(name, backend) !== undefined;
 }
 
 /** Whether a float32 tensor of this shape can take our channel kernel `name` now: the kernel is active, and the
