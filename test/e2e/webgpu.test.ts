@@ -102,6 +102,40 @@ test('our Conv2DBackpropFilter on webgpu (partial sums, then their total) matche
   }
 });
 
+test('our BatchNorm2dTraining and its gradient on webgpu match the wasm kernels (tested against cpu), with and without ReLU and mask', async () => {
+  const rng = new Rng(11);
+  const outputs = async (backend: 'wasm' | 'webgpu', c: { shape: number[]; relu: boolean; mask: boolean }, values: Float32Array[]) => {
+    await initBackend(backend);
+    const [n, , , channels] = c.shape;
+    const [x, dy, gamma, beta, scale] = [tf.tensor(values[0], c.shape), tf.tensor(values[1], c.shape), tf.tensor1d(values[2]),
+      tf.tensor1d(values[3]), tf.tensor(values[4], [n, 1, 1, channels])];
+    const attrs = { epsilon: 1e-5, relu: c.relu };
+    const masked: tf.NamedTensorMap = c.mask ? { scale } : {};
+    const [y, mean, variance] = tf.engine().runKernel('BatchNorm2dTraining', { x, gamma, beta, ...masked }, attrs) as tf.Tensor[];
+    const grads = tf.engine().runKernel('BatchNorm2dTrainingGrad', { dy, x, mean, variance, gamma, ...masked }, attrs) as tf.Tensor[];
+    const all = [y, mean, variance, ...grads];
+    const read = await Promise.all(all.map((t) => t.data()));
+    tf.dispose([x, dy, gamma, beta, scale, ...all]);
+    return read.map((v) => Array.from(v));
+  };
+  for (const relu of [false, true]) {
+    for (const mask of [false, true]) {
+      const shape = [1 + rng.int(4), 3 + rng.int(20), 3 + rng.int(20), 4 * (1 + rng.int(4))];
+      const size = shape.reduce((a, b) => a * b);
+      const values = [
+        randomValues(rng, shape).map((v) => 3 * v + 0.5), randomValues(rng, shape), randomValues(rng, [shape[3]]),
+        randomValues(rng, [shape[3]]), Float32Array.from({ length: shape[0] * shape[3] }, () => (rng.next() < 0.2 ? 0 : 1.25)),
+      ];
+      const c = { shape, relu, mask };
+      const [gpu, wasm] = [await outputs('webgpu', c, values), await outputs('wasm', c, values)];
+      ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'].forEach((name, i) => {
+        const scale = Math.max(1, ...wasm[i].map(Math.abs));
+        assertWithin(gpu[i], wasm[i], 1e-5 * scale, `${name} ${JSON.stringify(c)} (${size} values)`);
+      });
+    }
+  }
+});
+
 test('Momentum on webgpu runs our SgdMomentum, two programs a variable, and matches tfjs\'s optimizer on cpu', async () => {
   const rng = new Rng(5);
   const shapes = Array.from({ length: 4 }, () => [1 + rng.int(30), 1 + rng.int(40)]);
