@@ -54,7 +54,7 @@ export class BatchNorm2d extends tf.layers.Layer {
     return this.normaliseBatch(x, {});
   }
 
-  /** Whether applyAfterRelu() can take x: our training kernels run (wasm) and take its shape. */
+  /** Whether applyAfterRelu() can take x: our training kernels run (wasm, webgpu) and take its shape. */
   fusesWith(x: tf.Tensor): boolean {
     return channelKernelApplies(BatchNorm2dTraining, x);
   }
@@ -103,13 +103,14 @@ interface Pass {
 /** Batch normalisation with the batch's own statistics, differentiable in x, gamma and beta. `onStatistics` gets the
  *  (biased) batch mean and variance inside the op's forward function, where tfjs records nothing for the gradient: the
  *  running statistics move without tape entries or saved copies of their operands (this, and Dropout2d's mask drawn
- *  the same way, took a training step from 509 kernel calls to 380). On wasm it runs our two kernels (two passes each way,
- *  lib/backend/kernels/BatchNorm2dTraining*.ts), which can also take the ReLU before and the dropout after;
+ *  the same way, took a training step from 509 kernel calls to 380). On wasm and webgpu it runs our two kernels
+ *  (lib/backend/kernels/BatchNorm2dTraining*.ts, lib/backend/gpuKernels/ likewise), which can also take the ReLU before
+ *  and the dropout after;
  *  elsewhere the same arithmetic as tf ops. */
 function normaliseBatch(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, fused: Fused,
   onStatistics: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void): tf.Tensor4D {
   const kernels = channelKernelApplies(BatchNorm2dTraining, x);
-  if (!kernels && (fused.relu || fused.dropoutMask)) throw new Error('BatchNorm2d: only the wasm kernels fuse ReLU and Dropout2d');
+  if (!kernels && (fused.relu || fused.dropoutMask)) throw new Error('BatchNorm2d: only our wasm and webgpu kernels fuse ReLU and Dropout2d');
   const forward = tf.customGrad((xIn, gammaIn, betaIn, save) => {
     const input = xIn as tf.Tensor4D;
     const p = kernels
