@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import seedrandom from 'seedrandom';
 import { BatchNorm2d } from './batchnorm';
 import { scaleChannelsOp } from '../backend/kernels/ops';
 import { Rng } from '../util/rng';
@@ -96,10 +97,18 @@ export class Dropout2d extends tf.layers.Layer {
   }
 
   /** The mask of one training pass over an input of this shape [N, H, W, C]: [N, 1, 1, C], each 0 or 1/(1 − rate),
-   *  the next draw of the layer's generator. BatchNorm2d.applyAfterRelu() draws it too, when it runs this layer. */
+   *  the next draw of the layer's generator. BatchNorm2d.applyAfterRelu() draws it too, when it runs this layer.
+   *  Made here rather than by ops, with no kernel call (three a layer, on the GPU three dispatches), from the numbers
+   *  tf.randomUniform(shape, 0, 1, 'float32', seed) draws, with the same float32 rounding as
+   *  tf.mul(tf.step(tf.sub(u, rate)), 1 / (1 − rate)), which made the committed runs: a channel is kept where
+   *  u > rate in float32 (rounding keeps the sign of u − rate). test/unit/layers.test.ts compares the two. */
   readonly drawMask = ([n, , , c]: number[]): tf.Tensor4D => {
-    const keep = tf.step(tf.sub(tf.randomUniform([n, 1, 1, c], 0, 1, 'float32', this.rng?.seed()), this.rate));
-    return tf.mul(keep, 1 / (1 - this.rate)) as tf.Tensor4D;
+    const uniform = seedrandom.alea(String(this.rng?.seed() ?? Math.random())); // as tf.randomUniform seeds it
+    const rate = Math.fround(this.rate);
+    const kept = Math.fround(1 / (1 - this.rate));
+    const mask = new Float32Array(n * c);
+    for (let i = 0; i < mask.length; i++) mask[i] = Math.fround(uniform()) > rate ? kept : 0;
+    return tf.tensor4d(mask, [n, 1, 1, c]);
   };
 
   getConfig(): tf.serialization.ConfigDict {
