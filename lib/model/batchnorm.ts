@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { BatchNorm2dInference, BatchNorm2dTraining, BatchNorm2dTrainingGrad } from '../backend/kernels/kernelNames';
-import { channelKernelApplies } from '../backend/kernels/ops';
+import { BatchNorm2dInference, BatchNorm2dTraining, BatchNorm2dTrainingGrad, RunningStatistics } from '../backend/kernels/kernelNames';
+import { channelKernelApplies, ourKernelActive } from '../backend/kernels/ops';
 
 interface BatchNorm2dConfig {
   /** PyTorch's momentum: the weight of the new batch in the running statistics (0.1). */
@@ -70,10 +70,17 @@ export class BatchNorm2d extends tf.layers.Layer {
   /** Normalises with the batch's statistics (see normaliseBatch) and moves the running ones as PyTorch does. */
   private normaliseBatch(x: tf.Tensor4D, fused: Fused): tf.Tensor4D {
     const n = x.size / x.shape[3];
-    return normaliseBatch(x, this.gamma.read() as tf.Tensor1D, this.beta.read() as tf.Tensor1D, this.epsilon, fused, (mean, variance) => {
+    return normaliseBatch(x, this.gamma.read() as tf.Tensor1D, this.beta.read() as tf.Tensor1D, this.epsilon, fused, (batchMean, batchVariance) => {
+      const [mean, variance] = [this.runningMean.read(), this.runningVar.read()];
       const m = this.momentum;
-      this.runningMean.write(tf.add(tf.mul(this.runningMean.read(), 1 - m), tf.mul(mean, m)));
-      this.runningVar.write(tf.add(tf.mul(this.runningVar.read(), 1 - m), tf.mul(variance, (m * n) / (n - 1))));
+      if (ourKernelActive(RunningStatistics)) { // one kernel, the same float32 arithmetic as the six ops below
+        const moved = tf.engine().runKernel(RunningStatistics, { mean, variance, batchMean, batchVariance }, { momentum: m, count: n }) as tf.Tensor[];
+        this.runningMean.write(moved[0]);
+        this.runningVar.write(moved[1]);
+      } else {
+        this.runningMean.write(tf.add(tf.mul(mean, 1 - m), tf.mul(batchMean, m)));
+        this.runningVar.write(tf.add(tf.mul(variance, 1 - m), tf.mul(batchVariance, (m * n) / (n - 1))));
+      }
     });
   }
 

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { BatchNorm2d } from '../../lib/model/batchnorm';
 import { registerWasmTrainingKernels } from '../../lib/backend/kernels/index';
+import { RunningStatistics } from '../../lib/backend/kernels/kernelNames';
 import { Dropout2d } from '../../lib/model/layers';
 import { Rng } from '../../lib/util/rng';
 import { assertClose } from './assertClose';
@@ -51,6 +52,33 @@ test('BatchNorm2d training on wasm matches the cpu backend: output, running stat
       return [y, mean, variance, dx, grads[vars[0].name], grads[vars[1].name]];
     }, ['y', 'running mean', 'running variance', 'dx', 'dgamma', 'dbeta'], JSON.stringify(shape));
   }
+});
+
+test('BatchNorm2d\'s running statistics on wasm: one RunningStatistics kernel, the six ops\' numbers to the bit', async () => {
+  for (let trial = 0; trial < 6; trial++) {
+    const c = 1 + rng.int(40);
+    const count = 2 + rng.int(5000);
+    const momentum = [0.1, 0.01, 0.3, rng.next()][trial % 4];
+    const [mean, variance, batchMean, batchVariance] = [values(c, 0, 3), values(c, 2, 1), values(c, 0, 3), values(c, 2, 1)];
+    const byOps = () => {
+      const [m, v, bm, bv] = [mean, variance, batchMean, batchVariance].map((a) => tf.tensor1d(a));
+      return [tf.add(tf.mul(m, 1 - momentum), tf.mul(bm, momentum)), tf.add(tf.mul(v, 1 - momentum), tf.mul(bv, (momentum * count) / (count - 1)))];
+    };
+    const byKernel = () => tf.engine().runKernel(RunningStatistics, {
+      mean: tf.tensor1d(mean), variance: tf.tensor1d(variance), batchMean: tf.tensor1d(batchMean), batchVariance: tf.tensor1d(batchVariance),
+    }, { momentum, count }) as tf.Tensor[];
+    const expected = await on('cpu', byOps);
+    assert.deepEqual(await on('wasm', byKernel), expected, `${c} channels, ${count} values, momentum ${momentum}`);
+    assert.deepEqual(await on('wasm', byOps), expected);
+  }
+  await tf.setBackend('wasm');
+  const layer = new BatchNorm2d();
+  layer.build([2, 3, 3, 4]);
+  const { kernels } = await tf.profile(() => tf.tidy(() => layer.apply(tf.ones([2, 3, 3, 4]), { training: true }) as tf.Tensor));
+  const names = kernels.map((k) => k.name);
+  assert.equal(names.filter((n) => n === 'RunningStatistics').length, 1);
+  assert.ok(!names.includes('Multiply') && !names.includes('Add'), names.join(' '));
+  layer.weights.forEach((v) => v.dispose());
 });
 
 test('BatchNorm2d kernel gradient, checked against finite differences of its own forward pass', async () => {

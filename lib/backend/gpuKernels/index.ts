@@ -6,9 +6,11 @@ import * as tf from '@tensorflow/tfjs';
 import { batchNorm2dTrainingConfig } from './BatchNorm2dTraining';
 import { batchNorm2dTrainingGradConfig } from './BatchNorm2dTrainingGrad';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
+import { runningStatisticsConfig } from './RunningStatistics';
 import { sgdMomentumConfig } from './SgdMomentum';
 
-const KERNELS: tf.KernelConfig[] = [batchNorm2dTrainingConfig, batchNorm2dTrainingGradConfig, conv2DBackpropFilterConfig, sgdMomentumConfig];
+const KERNELS: tf.KernelConfig[] = [batchNorm2dTrainingConfig, batchNorm2dTrainingGradConfig, conv2DBackpropFilterConfig, runningStatisticsConfig,
+  sgdMomentumConfig];
 
 /** Puts ours in place of the webgpu backend's kernels of the same names. Call after tfjs-backend-webgpu has loaded
  *  (it registers its own then); safe to call again. */

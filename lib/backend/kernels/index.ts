@@ -30,6 +30,7 @@ import { identityConfig } from './Identity';
 import { maxPoolConfig } from './MaxPool';
 import { maxPoolGradConfig } from './MaxPoolGrad';
 import { reluGradConfig } from './ReluGrad';
+import { runningStatisticsConfig } from './RunningStatistics';
 import { scaleChannelsConfig } from './ScaleChannels';
 import { sgdMomentumConfig } from './SgdMomentum';
 import { useSharedMemory } from './sharedMemory';
@@ -52,6 +53,7 @@ const KERNELS: tf.KernelConfig[] = [
   maxPoolConfig,
   maxPoolGradConfig,
   reluGradConfig,
+  runningStatisticsConfig,
   scaleChannelsConfig,
   sgdMomentumConfig,
   sliceConfig,

@@ -27,6 +27,22 @@ export interface BatchNorm2dTrainingAttrs extends BatchNorm2dAttrs {
   relu: boolean;
 }
 
+/** BatchNorm2d's running statistics moved towards one batch's, as PyTorch does: mean' = (1 − momentum) · mean +
+ *  momentum · batchMean, variance' = (1 − momentum) · variance + momentum · count / (count − 1) · batchVariance (the
+ *  batch's variance made unbiased; count is the values per channel). Outputs mean', variance'. */
+export const RunningStatistics = 'RunningStatistics';
+export type RunningStatisticsInputs = Pick<tf.NamedTensorInfoMap, 'mean' | 'variance'> & { batchMean: tf.TensorInfo; batchVariance: tf.TensorInfo };
+export interface RunningStatisticsAttrs {
+  momentum: number;
+  count: number;
+}
+
+/** The update's three factors as float32, as tf.mul rounds a number: 1 − momentum, momentum, and momentum · count /
+ *  (count − 1). */
+export function runningFactors({ momentum, count }: RunningStatisticsAttrs): { keep: number; take: number; takeUnbiased: number } {
+  return { keep: Math.fround(1 - momentum), take: Math.fround(momentum), takeUnbiased: Math.fround((momentum * count) / (count - 1)) };
+}
+
 /** dy · step(x), Relu's gradient. */
 export const ReluGrad = 'ReluGrad';
 export type ReluGradInputs = Pick<tf.NamedTensorInfoMap, 'dy' | 'x'>;
