@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../lib/backend/choose';
+import { RunningStatistics } from '../../lib/backend/kernels/kernelNames';
 import { SWIFTSHADER_ICD } from '../../lib/backend/webgpu';
 import { watchGpuWork } from '../../lib/backend/webgpuWork';
 import { batches, loadMnist, Mnist } from '../../lib/data/mnist';
@@ -136,7 +137,7 @@ test('our BatchNorm2dTraining and its gradient on webgpu match the wasm kernels 
   }
 });
 
-test('Momentum on webgpu runs our SgdMomentum, two programs a variable, and matches tfjs\'s optimizer on cpu', async () => {
+test('Momentum on webgpu runs our SgdMomentum, one call a step of two programs a variable, and matches tfjs\'s optimizer on cpu', async () => {
   const rng = new Rng(5);
   const shapes = Array.from({ length: 4 }, () => [1 + rng.int(30), 1 + rng.int(40)]);
   const starts = shapes.map((s) => randomValues(rng, s));
@@ -146,21 +147,47 @@ test('Momentum on webgpu runs our SgdMomentum, two programs a variable, and matc
     const variables = shapes.map((s, i) => tf.variable(tf.tensor(starts[i], s), true, `m${i}_${backend}`));
     const optimizer = new Momentum(0.05, 0.9);
     const watch = backend === 'webgpu' ? watchGpuWork() : undefined;
+    const calls: string[] = [];
     for (const [k, step] of grads.entries()) {
       if (k === 2) optimizer.setLearningRate(0.01);
-      tf.tidy(() => optimizer.applyGradients(variables.map((v, i) => ({ name: v.name, tensor: tf.tensor(step[i], shapes[i]) }))));
+      const { kernels } = await tf.profile(() => tf.tidy(() => optimizer.applyGradients(variables.map((v, i) => ({ name: v.name, tensor: tf.tensor(step[i], shapes[i]) })))));
+      calls.push(...kernels.map((kernel) => kernel.name));
     }
     watch?.stop();
     const values = await Promise.all(variables.map((v) => v.data()));
     tf.dispose(variables);
     optimizer.dispose();
-    return { values: values.map((v) => Array.from(v)), dispatches: watch?.work.dispatches };
+    return { values: values.map((v) => Array.from(v)), dispatches: watch?.work.dispatches, calls };
   };
   const gpu = await run('webgpu');
   const cpu = await run('cpu');
   // two a variable each step, and the zeros each variable's accumulator starts from (tfjs's optimizer: four a step)
   assert.equal(gpu.dispatches, shapes.length * (2 * grads.length + 1));
+  assert.equal(gpu.calls.filter((name) => name === 'SgdMomentum').length, grads.length);
   gpu.values.forEach((v, i) => assertWithin(v, cpu.values[i], 1e-6, `variable ${i} on webgpu and cpu`));
+});
+
+test('BatchNorm2d\'s running statistics on webgpu: one RunningStatistics call of two programs, the cpu backend\'s ops within a rounding', async () => {
+  const rng = new Rng(8);
+  for (const channels of [8, 1 + rng.int(40)]) {
+    const count = 2 + rng.int(5000);
+    const [mean, variance, batchMean, batchVariance] = Array.from({ length: 4 }, () => randomValues(rng, [channels]));
+    await initBackend('cpu');
+    const expected = tf.tidy(() => {
+      const [m, v, bm, bv] = [mean, variance, batchMean, batchVariance].map((a) => tf.tensor1d(a));
+      return [tf.add(tf.mul(m, 0.9), tf.mul(bm, 0.1)), tf.add(tf.mul(v, 0.9), tf.mul(bv, (0.1 * count) / (count - 1)))].map((t) => Array.from(t.dataSync()));
+    });
+    await initBackend('webgpu');
+    const watch = watchGpuWork();
+    const moved = tf.engine().runKernel(RunningStatistics, {
+      mean: tf.tensor1d(mean), variance: tf.tensor1d(variance), batchMean: tf.tensor1d(batchMean), batchVariance: tf.tensor1d(batchVariance),
+    }, { momentum: 0.1, count }) as tf.Tensor[];
+    const values = await Promise.all(moved.map((t) => t.data()));
+    watch.stop();
+    assert.equal(watch.work.dispatches, 2);
+    values.forEach((v, i) => assertWithin(Array.from(v), expected[i], 1e-6 * Math.max(1, ...expected[i].map(Math.abs)), `output ${i}, ${channels} channels`));
+    tf.dispose(moved);
+  }
 });
 
 test('watchGpuWork counts what the host asks of the GPU: an add is one dispatch, its inputs and result the bytes up and back', async () => {

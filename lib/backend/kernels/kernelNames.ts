@@ -51,10 +51,22 @@ export type ReluGradInputs = Pick<tf.NamedTensorInfoMap, 'dy' | 'x'>;
 export const ScaleChannels = 'ScaleChannels';
 export type ScaleChannelsInputs = Pick<tf.NamedTensorInfoMap, 'x' | 'scale'>;
 
-/** One step of SGD with momentum for one variable: accumulation' = momentum · accumulation + gradient, value' = value −
- *  learningRate · accumulation'; outputs value' and accumulation'. */
+/** One step of SGD with momentum for a list of variables: for each i, accumulation' = momentum · accumulation +
+ *  gradient, value' = value − learningRate · accumulation', from the inputs `value${i}`, `accumulation${i}`,
+ *  `gradient${i}`; outputs value0', accumulation0', value1', accumulation1', … (one kernel call for the step). */
 export const SgdMomentum = 'SgdMomentum';
-export type SgdMomentumInputs = Pick<tf.NamedTensorInfoMap, 'value' | 'accumulation' | 'gradient'>;
+export type SgdMomentumInputs = Record<string, tf.TensorInfo>;
+
+/** SgdMomentum's inputs for these variables, accumulations and gradients, in order. */
+export function sgdMomentumInputs<T>(values: T[], accumulations: T[], gradients: T[]): Record<string, T> {
+  return Object.fromEntries(values.flatMap((value, i) => [[`value${i}`, value], [`accumulation${i}`, accumulations[i]], [`gradient${i}`, gradients[i]]]));
+}
+
+/** The variables of SgdMomentum's inputs, in order. */
+export function sgdMomentumVariables<T>(inputs: Record<string, T>): { value: T; accumulation: T; gradient: T }[] {
+  return Array.from({ length: Object.keys(inputs).length / 3 }, (_, i) =>
+    ({ value: inputs[`value${i}`], accumulation: inputs[`accumulation${i}`], gradient: inputs[`gradient${i}`] }));
+}
 export interface SgdMomentumAttrs {
   momentum: number;
   learningRate: number;
