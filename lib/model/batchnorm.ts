@@ -51,37 +51,52 @@ export class BatchNorm2d extends tf.layers.Layer {
         return tf.add(tf.mul(x, perChannel(scale)), perChannel(tf.sub(beta, tf.mul(mean, scale))));
       });
     }
-    return this.normaliseBatch(x, {});
+    return this.normaliseBatch(x);
   }
 
-  /** Whether applyAfterRelu() can take x: our training kernels run (wasm, webgpu) and take its shape. */
+  /** Whether trainingPass() can fuse the ReLU before and Dropout2d's mask after for x: our training kernels run
+   *  (wasm, webgpu) and take its shape. */
   fusesWith(x: tf.Tensor): boolean {
     return channelKernelApplies(BatchNorm2dTraining, x);
   }
 
-  /** Training-mode output of ReLU → this layer → Dropout2d (given its mask's draw; none, no dropout) for x, the
-   *  ReLU's input, as one op: our kernels read x and write the output in one call, and take the gradient back to x
-   *  in one, where the three layers ran four kernels each way. Same numbers as the layers one by one, to the bit
-   *  (test/kernels/channel.test.ts). Only where fusesWith(x). */
-  applyAfterRelu(x: tf.Tensor4D, dropoutMask?: DrawMask): tf.Tensor4D {
-    return this.normaliseBatch(x, { relu: true, dropoutMask });
+  /** One training-mode pass as a training step runs it, without tfjs's tape (lib/model/trunk.ts): normalises x with
+   *  the batch's statistics, moves the running ones as PyTorch does, and returns the output with the step back from
+   *  dy to [dx, dγ, dβ]. With `relu` it normalises max(x, 0), and with `mask` (Dropout2d's) it multiplies the output
+   *  by it: the network's ReLU → BatchNorm2d → Dropout2d in one kernel call each way, where the three layers ran four
+   *  kernels each way; the same numbers as the layers one by one, to the bit (test/kernels/channel.test.ts). Fused
+   *  only where fusesWith(x). */
+  trainingPass(x: tf.Tensor4D, fused: Fused = {}): { y: tf.Tensor4D; backward(dy: tf.Tensor4D): tf.Tensor[] } {
+    const pass = normaliseBatch(x, this.gamma.read() as tf.Tensor1D, this.beta.read() as tf.Tensor1D, this.epsilon, fused);
+    this.moveRunningStatistics(pass.mean, pass.variance, x.size / x.shape[3]);
+    return { y: pass.y, backward: (dy) => pass.grad(dy, pass.saved) };
   }
 
-  /** Normalises with the batch's statistics (see normaliseBatch) and moves the running ones as PyTorch does. */
-  private normaliseBatch(x: tf.Tensor4D, fused: Fused): tf.Tensor4D {
-    const n = x.size / x.shape[3];
-    return normaliseBatch(x, this.gamma.read() as tf.Tensor1D, this.beta.read() as tf.Tensor1D, this.epsilon, fused, (batchMean, batchVariance) => {
-      const [mean, variance] = [this.runningMean.read(), this.runningVar.read()];
-      const m = this.momentum;
-      if (ourKernelActive(RunningStatistics)) { // one kernel, the same float32 arithmetic as the six ops below
-        const moved = tf.engine().runKernel(RunningStatistics, { mean, variance, batchMean, batchVariance }, { momentum: m, count: n }) as tf.Tensor[];
-        this.runningMean.write(moved[0]);
-        this.runningVar.write(moved[1]);
-      } else {
-        this.runningMean.write(tf.add(tf.mul(mean, 1 - m), tf.mul(batchMean, m)));
-        this.runningVar.write(tf.add(tf.mul(variance, 1 - m), tf.mul(batchVariance, (m * n) / (n - 1))));
-      }
+  /** The training-mode output under tfjs's tape (model.apply(x, { training: true }) inside tf.grad or
+   *  tf.variableGrads): trainingPass() as one op, whose running statistics move inside the op's forward function,
+   *  where tfjs records nothing for the gradient (no tape entries or saved copies of their operands). */
+  private normaliseBatch(x: tf.Tensor4D): tf.Tensor4D {
+    const forward = tf.customGrad((xIn, gammaIn, betaIn, save) => {
+      const pass = normaliseBatch(xIn as tf.Tensor4D, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D, this.epsilon, {});
+      this.moveRunningStatistics(pass.mean, pass.variance, x.size / x.shape[3]);
+      (save as tf.GradSaveFunc)(pass.saved);
+      return { value: pass.y, gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => pass.grad(dy as tf.Tensor4D, saved) };
     });
+    return forward(x, this.gamma.read(), this.beta.read()) as tf.Tensor4D;
+  }
+
+  /** running' = (1 − momentum) · running + momentum · batch's, the variance made unbiased over n values a channel. */
+  private moveRunningStatistics(batchMean: tf.Tensor1D, batchVariance: tf.Tensor1D, n: number): void {
+    const [mean, variance] = [this.runningMean.read(), this.runningVar.read()];
+    const m = this.momentum;
+    if (ourKernelActive(RunningStatistics)) { // one kernel, the same float32 arithmetic as the six ops below
+      const moved = tf.engine().runKernel(RunningStatistics, { mean, variance, batchMean, batchVariance }, { momentum: m, count: n }) as tf.Tensor[];
+      this.runningMean.write(moved[0]);
+      this.runningVar.write(moved[1]);
+    } else {
+      this.runningMean.write(tf.add(tf.mul(mean, 1 - m), tf.mul(batchMean, m)));
+      this.runningVar.write(tf.add(tf.mul(variance, 1 - m), tf.mul(batchVariance, (m * n) / (n - 1))));
+    }
   }
 
   getConfig(): tf.serialization.ConfigDict {
@@ -89,13 +104,10 @@ export class BatchNorm2d extends tf.layers.Layer {
   }
 }
 
-/** Draws Dropout2d's mask for an input of this shape: [N, 1, 1, C], each 0 or 1/(1 − rate). */
-export type DrawMask = (shape: number[]) => tf.Tensor4D;
-
 /** What one op computes besides the normalisation: the ReLU before it, the dropout after it. Only our kernels fuse. */
 interface Fused {
   relu?: boolean;
-  dropoutMask?: DrawMask;
+  mask?: tf.Tensor4D;
 }
 
 /** One training-mode forward pass: the output, the batch statistics, what the gradient needs, and the gradient. */
@@ -107,27 +119,14 @@ interface Pass {
   grad(dy: tf.Tensor4D, saved: tf.Tensor[]): tf.Tensor[];
 }
 
-/** Batch normalisation with the batch's own statistics, differentiable in x, gamma and beta. `onStatistics` gets the
- *  (biased) batch mean and variance inside the op's forward function, where tfjs records nothing for the gradient: the
- *  running statistics move without tape entries or saved copies of their operands (this, and Dropout2d's mask drawn
- *  the same way, took a training step from 509 kernel calls to 380). On wasm and webgpu it runs our two kernels
- *  (lib/backend/kernels/BatchNorm2dTraining*.ts, lib/backend/gpuKernels/ likewise), which can also take the ReLU before
- *  and the dropout after;
- *  elsewhere the same arithmetic as tf ops. */
-function normaliseBatch(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, fused: Fused,
-  onStatistics: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void): tf.Tensor4D {
+/** Batch normalisation with the batch's own statistics, differentiable in x, gamma and beta, and the batch's (biased)
+ *  mean and variance. On wasm and webgpu it runs our two kernels (lib/backend/kernels/BatchNorm2dTraining*.ts,
+ *  lib/backend/gpuKernels/ likewise), which can also take the ReLU before and the dropout after; elsewhere the same
+ *  arithmetic as tf ops. */
+function normaliseBatch(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, fused: Fused): Pass {
   const kernels = channelKernelApplies(BatchNorm2dTraining, x);
-  if (!kernels && (fused.relu || fused.dropoutMask)) throw new Error('BatchNorm2d: only our wasm and webgpu kernels fuse ReLU and Dropout2d');
-  const forward = tf.customGrad((xIn, gammaIn, betaIn, save) => {
-    const input = xIn as tf.Tensor4D;
-    const p = kernels
-      ? byKernels(input, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D, epsilon, fused.relu ?? false, fused.dropoutMask?.(input.shape))
-      : byOps(input, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D, epsilon);
-    onStatistics(p.mean, p.variance);
-    (save as tf.GradSaveFunc)(p.saved);
-    return { value: p.y, gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => p.grad(dy as tf.Tensor4D, saved) };
-  });
-  return forward(x, gamma, beta) as tf.Tensor4D;
+  if (!kernels && (fused.relu || fused.mask)) throw new Error('BatchNorm2d: only our wasm and webgpu kernels fuse ReLU and Dropout2d');
+  return kernels ? byKernels(x, gamma, beta, epsilon, fused.relu ?? false, fused.mask) : byOps(x, gamma, beta, epsilon);
 }
 
 function byKernels(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, relu: boolean, mask?: tf.Tensor4D): Pass {

@@ -97,7 +97,7 @@ export class Dropout2d extends tf.layers.Layer {
   }
 
   /** The mask of one training pass over an input of this shape [N, H, W, C]: [N, 1, 1, C], each 0 or 1/(1 − rate),
-   *  the next draw of the layer's generator. BatchNorm2d.applyAfterRelu() draws it too, when it runs this layer.
+   *  the next draw of the layer's generator. The training step (trunk.ts) draws it too.
    *  Made here rather than by ops, with no kernel call (three a layer, on the GPU three dispatches), from the numbers
    *  tf.randomUniform(shape, 0, 1, 'float32', seed) draws, with the same float32 rounding as
    *  tf.mul(tf.step(tf.sub(u, rate)), 1 / (1 − rate)), which made the committed runs: a channel is kept where

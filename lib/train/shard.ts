@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE_SHAPE } from '../data/mnist';
-import { applyTraining } from '../model/forward';
+import { backwardTrunk, runTrunk } from '../model/trunk';
 import { seedDropout } from '../model/layers';
 
 /** A slice of a batch, as plain arrays. */
@@ -52,15 +52,23 @@ export async function shardGradients(model: tf.LayersModel, shard: Shard): Promi
 }
 
 /** The mean loss of a batch, its correct predictions, and the loss's gradient for each of `variables`, in training
- *  mode (which also moves BatchNorm's running statistics). Call inside tf.tidy. */
+ *  mode (which also moves BatchNorm's running statistics). The convolutional trunk runs and is taken back by hand
+ *  (model/trunk.ts: no tape entries, no saved copies); the layers after it and the loss under tfjs's tape, which
+ *  also gives the gradient of the trunk's output. The same numbers as tf.variableGrads over the whole model, to the
+ *  bit (test/unit/trunk.test.ts). Call inside tf.tidy. */
 export function lossAndGradients(model: tf.LayersModel, x: tf.Tensor4D, y: tf.Tensor1D, variables: tf.Variable[]) {
+  const trunk = runTrunk(model, x);
+  const head = trunk.rest.flatMap((layer) => layer.trainableWeights.map((w) => w.read() as tf.Variable));
+  const features = trunk.passes.length > 0 ? [trunk.y] : [];
   let hits!: tf.Scalar;
-  const { value, grads } = tf.variableGrads(() => {
-    const logProbs = applyTraining(model, x) as tf.Tensor2D;
+  const { value, grads } = tf.engine().gradients(() => {
+    const logProbs = trunk.rest.reduce((h, layer) => layer.apply(h, { training: true }) as tf.Tensor, trunk.y) as tf.Tensor2D;
     hits = tf.keep(countCorrect(logProbs, y));
     return nllLoss(logProbs, y);
-  }, variables);
-  return { loss: value, correct: hits, grads: variables.map((v) => grads[v.name]) };
+  }, [...features, ...head], undefined, true);
+  const byName = new Map<string, tf.Tensor>(head.map((v, i) => [v.name, grads[features.length + i]]));
+  if (features.length > 0) for (const [name, gradient] of backwardTrunk(trunk.passes, grads[0])) byName.set(name, gradient);
+  return { loss: value as tf.Scalar, correct: hits, grads: variables.map((v) => byName.get(v.name)!) };
 }
 
 /** Reads and disposes a tensor (outside tf.tidy, which would walk a returned typed array element by element). */

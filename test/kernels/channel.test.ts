@@ -120,24 +120,32 @@ test('ReLU → BatchNorm2d → Dropout2d as one op on wasm: the three layers\' n
       const size = shape.reduce((a, b) => a * b);
       const [x, w, seed] = [values(size, 2 * (rng.next() - 0.5), 3), values(size), rng.seed()];
       const [gamma, beta, runMean, runVar] = [values(c, 1, 0.5), values(c), values(c), values(c, 2, 0.5)];
-      // output, running statistics and the gradients, through the layers one by one or fused
+      // output, running statistics and the gradients of Σ y·w: through the layers one by one under tfjs's tape, or
+      // fused as one training pass whose backward step is given dy = w (the tape's gradient of Σ y·w)
       const pass = (fused: boolean) => () => {
         const [relu, norm, dropout] = [tf.layers.reLU(), new BatchNorm2d(), new Dropout2d({ rate, seed })];
         norm.build(shape);
         norm.setWeights([tf.tensor1d(gamma), tf.tensor1d(beta), tf.tensor1d(runMean), tf.tensor1d(runVar)]);
-        const apply = (input: tf.Tensor) => (fused
-          ? norm.applyAfterRelu(input as tf.Tensor4D, rate > 0 ? dropout.drawMask : undefined)
-          : [relu, norm, dropout].reduce((t, layer) => layer.apply(t, { training: true }) as tf.Tensor, input));
-        const vars = norm.trainableWeights.map((v) => v.read() as tf.Variable);
         const xs = tf.tensor4d(x, shape);
-        const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(apply(xs), tf.tensor4d(w, shape))) as tf.Scalar, vars);
-        const [, , mean, variance] = norm.getWeights().map((t) => t.clone());
-        dropout.reseed(seed);
-        const dx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(apply(input), tf.tensor4d(w, shape))))(xs);
-        dropout.reseed(seed);
-        const y = apply(xs);
+        const weights = tf.tensor4d(w, shape);
+        let outputs: tf.Tensor[];
+        if (fused) {
+          const step = norm.trainingPass(xs, { relu: true, mask: rate > 0 ? dropout.drawMask(shape) : undefined });
+          const [, , mean, variance] = norm.getWeights().map((t) => t.clone());
+          const [dx, dGamma, dBeta] = step.backward(weights);
+          outputs = [step.y, tf.sum(tf.mul(step.y, weights)), mean, variance, dx, dGamma, dBeta];
+        } else {
+          const apply = (input: tf.Tensor) => [relu, norm, dropout].reduce((t, layer) => layer.apply(t, { training: true }) as tf.Tensor, input);
+          const vars = norm.trainableWeights.map((v) => v.read() as tf.Variable);
+          const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(apply(xs), weights)) as tf.Scalar, vars);
+          const [, , mean, variance] = norm.getWeights().map((t) => t.clone());
+          dropout.reseed(seed);
+          const dx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(apply(input), weights)))(xs);
+          dropout.reseed(seed);
+          outputs = [apply(xs), value, mean, variance, dx, grads[vars[0].name], grads[vars[1].name]];
+        }
         norm.weights.forEach((v) => v.dispose());
-        return [y, value, mean, variance, dx, grads[vars[0].name], grads[vars[1].name]];
+        return outputs;
       };
       const names = ['y', 'loss', 'running mean', 'running variance', 'dx', 'dgamma', 'dbeta'];
       const what = `${JSON.stringify(shape)} rate ${rate}`;
