@@ -13,9 +13,9 @@ export interface Pass {
 /** A trainable weight's gradient, by the name of its variable. */
 export type WeightGradient = [variable: string, gradient: tf.Tensor];
 
-/** The network's convolutional trunk in training mode, as model.apply(x, { training: true }) computes it, layer by
- *  layer from the first until one it does not take (the flatten and linear head, the log-softmax): returns each
- *  layer's pass, the trunk's output, and the layers left, which the caller differentiates with tfjs's tape.
+/** The network's trunk in training mode, as model.apply(x, { training: true }) computes it, layer by layer from the
+ *  first until one it does not take (the log-softmax, which the loss takes by hand, or a layer of a kind not
+ *  below): returns each layer's pass, the trunk's output, and the layers left, for the caller to differentiate.
  *
  *  Why by hand: under tf.variableGrads every kernel call is also a tape entry, and every tensor its gradient needs is
  *  copied by an Identity kernel call (77 a step of this network), which cost the JavaScript thread as much as the
@@ -62,6 +62,8 @@ function passOf(layers: tf.layers.Layer[], i: number, x: tf.Tensor): { pass: Pas
   if (isPlainRelu(layer)) return { pass: kernelPass('Relu', { x }, {}), layers: 1 };
   if (layer instanceof BatchNorm2d) return { pass: batchNormPass(layer, x as tf.Tensor4D, false), layers: 1 };
   if (layer instanceof Dropout2d) return { pass: dropoutPass(layer, x as tf.Tensor4D), layers: 1 };
+  if (layer.getClassName() === 'Flatten' && (layer.getConfig().dataFormat ?? 'channelsLast') === 'channelsLast') return { pass: flattenPass(x), layers: 1 };
+  if (layer.getClassName() === 'Dense' && layer.getConfig().activation === 'linear' && x.rank === 2) return { pass: densePass(layer, x as tf.Tensor2D), layers: 1 };
   const pool = { MaxPooling2D: 'MaxPool', AveragePooling2D: 'AvgPool' }[layer.getClassName()];
   if (pool) {
     // tfjs-layers' pool2d: tf.maxPool / tf.avgPool on channels-last input (avgPool's cast to float32 changes nothing)
@@ -119,4 +121,31 @@ function dropoutPass(layer: Dropout2d, x: tf.Tensor4D): Pass {
   if (layer.rate === 0) return { y: x, backward: (dy) => ({ dx: dy, grads: [] }) };
   const mask = layer.drawMask(x.shape);
   return { y: scaleChannelsOp(x, mask), backward: (dy) => ({ dx: scaleChannelsOp(dy as tf.Tensor4D, mask), grads: [] }) };
+}
+
+/** tfjs-layers' Flatten (K.batchFlatten): a reshape each way. */
+function flattenPass(x: tf.Tensor): Pass {
+  const [n, ...rest] = x.shape;
+  return { y: tf.reshape(x, [n, rest.reduce((a, b) => a * b, 1)]), backward: (dy) => ({ dx: tf.reshape(dy, x.shape), grads: [] }) };
+}
+
+/** tfjs-layers' Dense without activation on [N, F]: K.dot's tf.fused.matMul with the bias, the _FusedMatMul kernel on
+ *  its operands made 3-D; back, what that op's customGrad computes: dy·Wᵀ, xᵀ·dy and dy summed over the batch. */
+function densePass(layer: tf.layers.Layer, x: tf.Tensor2D): Pass {
+  const [kernel, bias] = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+  const [n, features] = x.shape;
+  const units = kernel.shape[1]!;
+  const a = tf.reshape(x, [1, n, features]);
+  const b = tf.reshape(kernel, [1, features, units]);
+  const attrs = { transposeA: false, transposeB: false, activation: 'linear', leakyreluAlpha: 0.2 };
+  const y = tf.engine().runKernel('_FusedMatMul', { a, b, ...(bias ? { bias } : {}) }, attrs) as tf.Tensor3D;
+  return {
+    y: tf.reshape(y, [n, units]),
+    backward(dy, needDx) {
+      const d = tf.reshape(dy, y.shape);
+      const grads: WeightGradient[] = [[kernel.name, tf.reshape(tf.matMul(a, d, true, false), kernel.shape)]];
+      if (bias) grads.push([bias.name, tf.reshape(tf.sum(d, [0, 1]), bias.shape)]);
+      return { dx: needDx ? tf.reshape(tf.matMul(d, b, false, true), x.shape) : undefined, grads };
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { batches, IMAGE_SHAPE, MnistSplit } from '../data/mnist';
 import { readScalars } from './metrics';
-import { countCorrect, nllLoss } from './shard';
+import { countCorrect, nllLoss } from './loss';
 
 /** Mean loss and accuracy (percent) on a split, in inference mode. Each batch's loss and count stay on the backend
  *  until all are read in one asynchronous transfer; the losses are summed here, in float64, in batch order. */

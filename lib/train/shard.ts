@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE_SHAPE } from '../data/mnist';
 import { backwardTrunk, runTrunk } from '../model/trunk';
-import { seedDropout } from '../model/layers';
+import { LogSoftmax, seedDropout } from '../model/layers';
+import { countCorrect, logSoftmaxNll, nllLoss } from './loss';
 
 /** A slice of a batch, as plain arrays. */
 export interface Shard {
@@ -21,15 +22,6 @@ export interface ShardResult {
   loss: number;
   correct: number;
   size: number;
-}
-
-/** Mean negative log-likelihood of log-probabilities, as PyTorch's F.nll_loss. */
-export function nllLoss(logProbs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  return tf.neg(tf.mean(tf.sum(tf.mul(logProbs, tf.oneHot(labels, logProbs.shape[1])), 1))) as tf.Scalar;
-}
-
-export function countCorrect(logProbs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  return tf.sum(tf.cast(tf.equal(tf.argMax(logProbs, 1), labels), 'int32'));
 }
 
 /** Forward and backward pass of `model` in training mode on one shard, read back so that shards can be combined. The
@@ -52,23 +44,37 @@ export async function shardGradients(model: tf.LayersModel, shard: Shard): Promi
 }
 
 /** The mean loss of a batch, its correct predictions, and the loss's gradient for each of `variables`, in training
- *  mode (which also moves BatchNorm's running statistics). The convolutional trunk runs and is taken back by hand
- *  (model/trunk.ts: no tape entries, no saved copies); the layers after it and the loss under tfjs's tape, which
- *  also gives the gradient of the trunk's output. The same numbers as tf.variableGrads over the whole model, to the
- *  bit (test/unit/trunk.test.ts). Call inside tf.tidy. */
+ *  mode (which also moves BatchNorm's running statistics). The network's layers run and are taken back by hand
+ *  (model/trunk.ts: no tape entries, no saved copies), and so does the log-softmax with the loss (loss.ts). Layers
+ *  those do not take, and what follows them, run under tfjs's tape, which also gives the gradient of the hand-run
+ *  part's output. The same numbers as tf.variableGrads over the whole model, to the bit (test/unit/trunk.test.ts).
+ *  Call inside tf.tidy. */
 export function lossAndGradients(model: tf.LayersModel, x: tf.Tensor4D, y: tf.Tensor1D, variables: tf.Variable[]) {
   const trunk = runTrunk(model, x);
-  const head = trunk.rest.flatMap((layer) => layer.trainableWeights.map((w) => w.read() as tf.Variable));
-  const features = trunk.passes.length > 0 ? [trunk.y] : [];
-  let hits!: tf.Scalar;
-  const { value, grads } = tf.engine().gradients(() => {
-    const logProbs = trunk.rest.reduce((h, layer) => layer.apply(h, { training: true }) as tf.Tensor, trunk.y) as tf.Tensor2D;
-    hits = tf.keep(countCorrect(logProbs, y));
-    return nllLoss(logProbs, y);
-  }, [...features, ...head], undefined, true);
-  const byName = new Map<string, tf.Tensor>(head.map((v, i) => [v.name, grads[features.length + i]]));
-  if (features.length > 0) for (const [name, gradient] of backwardTrunk(trunk.passes, grads[0])) byName.set(name, gradient);
-  return { loss: value as tf.Scalar, correct: hits, grads: variables.map((v) => byName.get(v.name)!) };
+  const byName = new Map<string, tf.Tensor>();
+  const backward = (dy: tf.Tensor) => {
+    for (const [name, gradient] of backwardTrunk(trunk.passes, dy)) byName.set(name, gradient);
+  };
+  let loss: tf.Scalar;
+  let correct: tf.Scalar;
+  if (trunk.passes.length > 0 && trunk.rest.length === 1 && trunk.rest[0] instanceof LogSoftmax && trunk.y.rank === 2) {
+    const result = logSoftmaxNll(trunk.y as tf.Tensor2D, y);
+    ({ loss, correct } = result);
+    backward(result.dLogits);
+  } else {
+    const head = trunk.rest.flatMap((layer) => layer.trainableWeights.map((w) => w.read() as tf.Variable));
+    const features = trunk.passes.length > 0 ? [trunk.y] : [];
+    let hits!: tf.Scalar;
+    const { value, grads } = tf.engine().gradients(() => {
+      const logProbs = trunk.rest.reduce((h, layer) => layer.apply(h, { training: true }) as tf.Tensor, trunk.y) as tf.Tensor2D;
+      hits = tf.keep(countCorrect(logProbs, y));
+      return nllLoss(logProbs, y);
+    }, [...features, ...head], undefined, true);
+    head.forEach((v, i) => byName.set(v.name, grads[features.length + i]));
+    if (features.length > 0) backward(grads[0]);
+    [loss, correct] = [value as tf.Scalar, hits];
+  }
+  return { loss, correct, grads: variables.map((v) => byName.get(v.name)!) };
 }
 
 /** Reads and disposes a tensor (outside tf.tidy, which would walk a returned typed array element by element). */
