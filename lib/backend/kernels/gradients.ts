@@ -32,9 +32,17 @@ export const batchNorm2dInferenceGradientConfig: tf.GradConfig = {
   },
 };
 
-/** Relu's gradient through our ReluGrad kernel on wasm (float32, size in fours), through `stock` (tfjs's own)
- *  otherwise. */
-export function reluGradientConfig(stock: tf.GradConfig): tf.GradConfig {
+/** tfjs's own Relu gradient, which ours falls back to. */
+let stockReluGradient: tf.GradConfig | undefined;
+
+/** Registers Relu's gradient through our ReluGrad kernel where the active backend has it (wasm, webgpu; float32, size
+ *  in fours), through tfjs's own otherwise. Safe to call again. */
+export function registerReluGradient(): void {
+  stockReluGradient ??= tf.getGradient('Relu');
+  tf.registerGradient(reluGradientConfig(stockReluGradient!));
+}
+
+function reluGradientConfig(stock: tf.GradConfig): tf.GradConfig {
   return {
     ...stock,
     gradFunc: (dy, saved, attrs) => {

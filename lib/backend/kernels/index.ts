@@ -23,7 +23,7 @@ import { batchNorm2dTrainingGradConfig } from './BatchNorm2dTrainingGrad';
 import { conv2DConfig } from './Conv2D';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput';
-import { batchNorm2dInferenceGradientConfig, reluGradientConfig, scaleChannelsGradientConfig } from './gradients';
+import { batchNorm2dInferenceGradientConfig, registerReluGradient, scaleChannelsGradientConfig } from './gradients';
 import { fusedConv2DConfig } from './FusedConv2D';
 import { gatherV2Config } from './GatherV2';
 import { identityConfig } from './Identity';
@@ -59,9 +59,6 @@ const KERNELS: tf.KernelConfig[] = [
   sliceConfig,
 ];
 
-/** tfjs's own Relu gradient, which ours falls back to off wasm. */
-let stockReluGradient: tf.GradConfig | undefined;
-
 /** Gives the wasm backend the kernels it needs to train a conv net, replacing stock ones where ours are faster.
  *  Safe to call again (a notebook cell rerun): registration is checked per kernel. */
 export function registerWasmTrainingKernels(): void {
@@ -69,6 +66,5 @@ export function registerWasmTrainingKernels(): void {
   for (const config of KERNELS) registerReplacing(config);
   tf.registerGradient(scaleChannelsGradientConfig);
   tf.registerGradient(batchNorm2dInferenceGradientConfig);
-  stockReluGradient ??= tf.getGradient('Relu');
-  tf.registerGradient(reluGradientConfig(stockReluGradient!));
+  registerReluGradient();
 }
