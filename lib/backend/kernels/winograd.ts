@@ -56,7 +56,7 @@ export function winogradFits(info: tf.backend_util.Conv2DInfo, inChannels: numbe
 export function winogradConv(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, shape: WinogradShape, flipped: boolean): tf.TensorInfo {
   const { batch, inHeight, inWidth, inChannels: C, outHeight, outWidth, outChannels: K, top, left } = shape;
   const u = backend.makeOutput([16, C, K], 'float32');
-  const scratch = backend.makeOutput([kernelThreads() * (80 * C + 512 + SCRATCH_GAP)], 'float32');
+  const scratch = backend.makeOutput([kernelThreads() * (80 * C + 528 + SCRATCH_GAP)], 'float32');
   const y = backend.makeOutput([batch, outHeight, outWidth, K], 'float32');
   instantiate<Winograd>(backend, winogradWasm).winogradFilter(address(backend, filter), address(backend, u), C, K, flipped ? 1 : 0);
   const tiles = batch * Math.ceil(outHeight / 2) * Math.ceil(outWidth / 2);

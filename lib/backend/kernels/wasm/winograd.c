@@ -158,19 +158,21 @@ INLINE void multiply4x4(const float *v, const float *u, float *m, int C, int K) 
   STORE(m + 24, a3);
 }
 
-// y's 2×2 tile at row oy, column ox, four channels: Aᵀ·m·A, with m[p] at m + p·32 and Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]].
-// Rows and columns past the output's edge (an odd height or width) are left out.
-static inline void writeTile(const float *m, float *y, int OH, int OW, int K, int oy, int ox) {
+// One 2×2 tile of y, four channels: Aᵀ·m·A, with m[p] at m + p·32 and Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]], written at
+// `out` (the tile's top-left value); its second row and column only where y has them (an odd height or width).
+static inline void writeTile(const float *m, float *out, int OW, int K, int secondRow, int secondColumn) {
   f32x4 z[8];  // Aᵀ·m
   for (int j = 0; j < 4; j++) {
     f32x4 m0 = LOAD(m + j * 32), m1 = LOAD(m + (4 + j) * 32), m2 = LOAD(m + (8 + j) * 32), m3 = LOAD(m + (12 + j) * 32);
     z[j] = ADD(ADD(m0, m1), m2);
     z[4 + j] = SUB(SUB(m1, m2), m3);
   }
-  for (int i = 0; i < 2 && oy + i < OH; i++) {  // (Aᵀ·m)·A
-    float *out = y + ((oy + i) * OW + ox) * K;
-    STORE(out, ADD(ADD(z[i * 4], z[i * 4 + 1]), z[i * 4 + 2]));
-    if (ox + 1 < OW) STORE(out + K, SUB(SUB(z[i * 4 + 1], z[i * 4 + 2]), z[i * 4 + 3]));
+  STORE(out, ADD(ADD(z[0], z[1]), z[2]));  // (Aᵀ·m)·A
+  if (secondColumn) STORE(out + K, SUB(SUB(z[1], z[2]), z[3]));
+  if (secondRow) {
+    out += OW * K;
+    STORE(out, ADD(ADD(z[4], z[5]), z[6]));
+    if (secondColumn) STORE(out + K, SUB(SUB(z[5], z[6]), z[7]));
   }
 }
 
@@ -179,7 +181,7 @@ static inline void writeTile(const float *m, float *y, int OH, int OW, int K, in
 
 // y = x ⊛ g for x [B][H][W][C], y [B][OH][OW][K], u = winogradFilter's U [16][C][K], on the tiles of unit `unit`
 // (each tile's outputs depend on that tile alone, so units may run in any order, on any thread). scratch holds
-// 80·C + 512 floats per thread.
+// 80·C + 528 floats per thread.
 INLINE void convolve(const float *x, const float *u, float *y, float *scratch, int B, int H, int W, int C, int OH,
                   int OW, int K, int top, int left, int unit) {
   int tileRows = (OH + 1) / 2, tileCols = (OW + 1) / 2, perImage = tileRows * tileCols, tiles = B * perImage;
@@ -187,12 +189,29 @@ INLINE void convolve(const float *x, const float *u, float *y, float *scratch, i
   float *v = scratch;           // [16][4][C]: the patches of 4 tiles
   float *m = scratch + 64 * C;  // [16][4][8]: their products with 8 output channels of U
   float *edge = m + 512;        // [4][4][C]: a patch past the image's edge
+  float **out = (float **)(edge + 16 * C);  // [4]: each tile's top-left output value
+  int *secondRow = (int *)(out + 4), *secondColumn = secondRow + 4;  // [4] each: whether y has its second row, column
+  // The next tile's image, tile row and tile column, stepped from tile to tile: the divisions and the output
+  // addresses are worked out once a tile, not in every pass over it.
+  int b = start / perImage, ty = (start % perImage) / tileCols, tx = start % tileCols;
   for (int first = start; first < end; first += 4) {
     int count = end - first < 4 ? end - first : 4;
+    const float *image = x + b * H * W * C;
+    int iy = 2 * ty - top, ix = 2 * tx - left;
     for (int t = 0; t < 4; t++) {
-      int n = first + (t < count ? t : 0);  // a short last group repeats its first tile, and does not write it
-      int b = n / perImage, ty = (n % perImage) / tileCols, tx = n % tileCols;
-      transformPatch(x + b * H * W * C, v + t * C, edge, H, W, C, 4 * C, 2 * ty - top, 2 * tx - left);
+      if (t < count) {
+        image = x + b * H * W * C;
+        iy = 2 * ty - top;
+        ix = 2 * tx - left;
+        out[t] = y + ((b * OH + 2 * ty) * OW + 2 * tx) * K;
+        secondRow[t] = 2 * ty + 1 < OH;
+        secondColumn[t] = 2 * tx + 1 < OW;
+        if (++tx == tileCols) {
+          tx = 0;
+          if (++ty == tileRows) ty = 0, b++;
+        }
+      }  // a short last group repeats its last tile's patch, and does not write it
+      transformPatch(image, v + t * C, edge, H, W, C, 4 * C, iy, ix);
     }
     for (int k = 0; k < K; k += 8) {
       int eight = K - k >= 8;  // else the last four channels
@@ -201,11 +220,8 @@ INLINE void convolve(const float *x, const float *u, float *y, float *scratch, i
         else multiply4x4(v + p * 4 * C, u + p * C * K + k, m + p * 32, C, K);
       }
       for (int t = 0; t < count; t++) {
-        int n = first + t;
-        int b = n / perImage, ty = (n % perImage) / tileCols, tx = n % tileCols;
-        float *image = y + b * OH * OW * K + k;
-        writeTile(m + t * 8, image, OH, OW, K, 2 * ty, 2 * tx);
-        if (eight) writeTile(m + t * 8 + 4, image + 4, OH, OW, K, 2 * ty, 2 * tx);
+        writeTile(m + t * 8, out[t] + k, OW, K, secondRow[t], secondColumn[t]);
+        if (eight) writeTile(m + t * 8 + 4, out[t] + k + 4, OW, K, secondRow[t], secondColumn[t]);
       }
     }
   }
@@ -217,7 +233,7 @@ INLINE void convolve(const float *x, const float *u, float *y, float *scratch, i
 EXPORT("winogradConv")
 void winogradConv(const float *x, const float *u, float *y, float *scratch, int B, int H, int W, int C, int OH,
                   int OW, int K, int top, int left, int unit, int thread) {
-  scratch += thread * (80 * C + 512 + SCRATCH_GAP);
+  scratch += thread * (80 * C + 528 + SCRATCH_GAP);
   if (C == 8) convolve(x, u, y, scratch, B, H, W, 8, OH, OW, K, top, left, unit);
   else if (C == 16) convolve(x, u, y, scratch, B, H, W, 16, OH, OW, K, top, left, unit);
   else if (C == 32) convolve(x, u, y, scratch, B, H, W, 32, OH, OW, K, top, left, unit);
