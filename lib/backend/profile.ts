@@ -32,7 +32,7 @@ export async function profileKernels(step: (i: number) => unknown, { steps = 1, 
   const totals = new Map<string, KernelTime>();
   for (const k of info.kernels) {
     if (!tf.getKernel(k.name, backend)) continue;
-    const shapes = byShape ? JSON.stringify(k.inputShapes) : undefined;
+    const shapes = byShape ? describeShapes(k.inputShapes) : undefined;
     const key = `${k.name} ${shapes ?? ''}`;
     const entry = totals.get(key) ?? { kernel: k.name, shapes, msPerStep: 0, callsPerStep: 0, ...(onGpu ? { dispatchesPerStep: 0 } : {}) };
     entry.msPerStep += (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0) / steps;
@@ -42,6 +42,14 @@ export async function profileKernels(step: (i: number) => unknown, { steps = 1, 
   }
   return [...totals.values()].sort((a, b) => b.msPerStep - a.msPerStep);
 }
+
+/** The input shapes of a kernel call, as JSON; a kernel of many inputs (the momentum update takes every variable) by
+ *  their count, which keeps its line short and still tells it apart. */
+function describeShapes(shapes: number[][]): string {
+  return shapes.length > MAX_SHAPES_SHOWN ? `${shapes.length} inputs` : JSON.stringify(shapes);
+}
+
+const MAX_SHAPES_SHOWN = 8;
 
 /** webgpu's extra profile information lists the programs a kernel ran: "Name: ms, Name: ms". */
 function programsIn(extraInfo: unknown): number {

@@ -19,14 +19,15 @@ const KEYS: SettingKey[] = ['batchSize', 'backend', 'dataDir', 'shards', 'thread
  *  timed ones, fed and read back as training does (a single shard's batches gathered on the backend, the losses read
  *  every READ_EVERY_MS), the clock stopping when the last step's loss is back. */
 export const bench: Command = {
-  usage: ['[--batches N]', ...usageOf(KEYS), '[--profile]'].join(' '),
+  usage: ['[--batches N]', ...usageOf(KEYS), '[--profile [--by-shape]]'].join(' '),
   keys: KEYS,
-  help: 'time N training steps (default 40) after a warm-up; --profile first prints the time of each kernel\n(and, on webgpu, its GPU dispatches, then the host\'s work per step: its time, submits, buffers, bytes)',
+  help: 'time N training steps (default 40) after a warm-up; --profile first prints the time of each kernel\n(and, on webgpu, its GPU dispatches, then the host\'s work per step: its time, submits, buffers, bytes);\n--by-shape gives a line to each kernel and shapes of its inputs, which tells the layers apart',
   run: runBench,
 };
 
 async function runBench(argv: string[]): Promise<void> {
-  const { settings, extra, name } = readSettings({ argv, keys: KEYS, extra: { batches: 'string', profile: 'boolean' } });
+  const { settings, extra, name } = readSettings({ argv, keys: KEYS, extra: { batches: 'string', profile: 'boolean', 'by-shape': 'boolean' } });
+  if (extra['by-shape'] && !extra.profile) throw new Error('--by-shape: it splits the profile by input shapes; add --profile');
   const steps = extra.batches === undefined ? 40 : integer(1)(String(extra.batches), '--batches');
   const data = loadMnist({ dataDir: settings.dataDir }, name);
   if (data.train.count < settings.batchSize) {
@@ -58,7 +59,7 @@ async function runBench(argv: string[]): Promise<void> {
     const pool = fullBatches(batches(data.train, recipe.batchSize, order), profiled);
     const profiledStep = async (i: number) => readOutcomes([await trainer.step(pool[i % pool.length], i)]);
     console.log(`profile, averaged over ${profiled} steps of batch ${recipe.batchSize}:`);
-    console.log(formatProfile(await profileKernels(profiledStep, { steps: profiled })));
+    console.log(formatProfile(await profileKernels(profiledStep, { steps: profiled, byShape: extra['by-shape'] === true })));
     // with more shards a step waits for each shard's gradients, which the host's time must not include
     if (report.backend === 'webgpu' && recipe.shards === 1) console.log(formatHostWork(await hostWork(trainer, inputs, profiled), profiled));
   }

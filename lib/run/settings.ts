@@ -115,7 +115,7 @@ export function readSettings({ argv, env = process.env, keys = SETTING_KEYS, ext
     settings,
     given: given as Partial<Settings>,
     name: (key) => origin[key] ?? (argv ? flagOf(key) : envOf(key)),
-    extra: Object.fromEntries(Object.keys(extra).map((k) => [k, flags[k]])),
+    extra: Object.fromEntries(Object.keys(extra).map((k) => [k, flags[camelCase(k)]])),
   };
 }
 
@@ -205,5 +205,10 @@ function parseFlags(argv: string[], keys: SettingKey[], extra: Record<string, 's
     throw new Error(message.replace(/^Unknown option '(.*?)'.*/, "unknown flag '$1'"));
   }
   // parseArgs names options as written (lr-step); settings are camelCase (lrStep).
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k.replace(/-([a-z])/g, (_, c) => c.toUpperCase()), v]));
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [camelCase(k), v]));
+}
+
+/** lr-step → lrStep. */
+function camelCase(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }

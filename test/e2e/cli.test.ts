@@ -64,3 +64,15 @@ test('bench prints a per-kernel profile, then its figure as the last line', () =
   assert.match(r.stdout, /^Conv2DBackpropFilter +[\d.]+ ms +[\d.]+% +\d+ calls$/m);
   assert.match(r.stdout.trim().split('\n').at(-1)!, /^train: [\d.]+ img\/s, [\d.]+ ms\/step \(wasm\)$/);
 });
+
+test('bench --profile --by-shape gives each layer\'s kernels a line of their own; --by-shape alone is refused', () => {
+  const r = mnist20k('bench', '--batches', '2', '--batch-size', '16', '--backend', 'wasm', '--profile', '--by-shape');
+  assert.equal(r.code, 0, r.stderr);
+  // the first convolution (one input channel) and the third (16 → 16), apart
+  assert.match(r.stdout, /^Conv2D +[\d.]+ ms +[\d.]+% +1 calls \[\[16,28,28,1\],\[3,3,1,8\]\]$/m);
+  assert.match(r.stdout, /^Conv2D +[\d.]+ ms +[\d.]+% +1 calls \[\[16,26,26,16\],\[3,3,16,16\]\]$/m);
+  assert.match(r.stdout, /^SgdMomentum +[\d.]+ ms +[\d.]+% +1 calls 75 inputs$/m);
+  const alone = mnist20k('bench', '--batches', '2', '--backend', 'wasm', '--by-shape');
+  assert.notEqual(alone.code, 0);
+  assert.match(alone.stderr.trim(), /^[^\n]*--by-shape[^\n]*--profile[^\n]*$/);
+});

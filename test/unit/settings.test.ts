@@ -79,9 +79,9 @@ test('--threads and MNIST_THREADS set the threads, apart from the shard count, a
 });
 
 test('a command takes only its own settings, and its own extra flags', () => {
-  const { settings, extra } = readSettings({ argv: ['--model', 'm', '--json', '--test-samples', '50'], env: {}, keys: ['testSamples'], extra: { model: 'string', json: 'boolean' } });
+  const { settings, extra } = readSettings({ argv: ['--model', 'm', '--json', '--by-shape', '--test-samples', '50'], env: {}, keys: ['testSamples'], extra: { model: 'string', json: 'boolean', 'by-shape': 'boolean', profile: 'boolean' } });
   assert.equal(settings.testSamples, 50);
-  assert.deepEqual(extra, { model: 'm', json: true });
+  assert.deepEqual(extra, { model: 'm', json: true, 'by-shape': true, profile: undefined });
   assert.throws(() => readSettings({ argv: ['--epochs', '2'], env: {}, keys: ['testSamples'] }), /unknown flag '--epochs'/);
 });
 
