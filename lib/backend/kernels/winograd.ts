@@ -17,8 +17,9 @@ const CONV_UNIT = 64;
 const GRAD_IMAGES = 8;
 const TILES = 31;
 
-/** Floats between one thread's scratch and the next (wasm/winograd.c's SCRATCH_GAP: no cache line written by two). */
-const SCRATCH_GAP = 32;
+/** Floats between one thread's scratch and the next (wasm/winograd.c's SCRATCH_GAP: no two threads write near each
+ *  other, where the cores' prefetchers would pass lines to and fro). */
+const SCRATCH_GAP = 256;
 
 /** A convolution as wasm/winograd.c computes it: y [B, OH, OW, K] from x [B, H, W, C], 3×3, stride 1, padded by
  *  top and left (and whatever makes OH × OW). */

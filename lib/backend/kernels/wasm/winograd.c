@@ -30,11 +30,14 @@ typedef v128_t f32x4;
 #define STORE(p, v) wasm_v128_store(p, v)
 #define SPLAT wasm_f32x4_splat
 
-// Floats left unused after each thread's scratch, so that no two threads ever write one cache line (nor the pair of
-// lines a core's prefetcher fetches together): without it, a padded convolution, whose edge patches fill the end of
-// one thread's scratch while the next thread writes the start of its own, ran 1.4 times faster on two threads than
-// on one instead of 1.9 times (measured on the network's 26×26×16 input gradient). winograd.ts sizes scratch alike.
-#define SCRATCH_GAP 32
+// Floats left unused after each thread's scratch, so that no two threads write near each other: a padded
+// convolution copies its edge patches to the end of one thread's scratch while the next thread writes the start of
+// its own, and the cores' prefetchers fetch lines around the ones touched, so each core kept taking lines from the
+// other. With 32 floats (128 bytes, one prefetched pair of lines) the network's 26×26×16 input gradient ran 1.40
+// times faster on two threads than on one, and a padded forward convolution of that size 1.39; with 256 floats
+// (1 KiB) 1.57 and 1.61, and no better with 1,024 or 4,096 (1 and 2 threads alternated in one process, medians of 11
+// rounds). winograd.ts sizes scratch alike.
+#define SCRATCH_GAP 256
 
 // U[p][c][k] = G·g·Gᵀ with g[r][s] = w[r][s][c][k] (a forward convolution: w is [3][3][C][K]), or, when `flipped`,
 // g[r][s] = w[2 − r][2 − s][k][c] (the input gradient: w is [3][3][K][C], turned half round, its channels swapped).
