@@ -4,6 +4,9 @@ import * as tf from '@tensorflow/tfjs';
 export interface GpuWork {
   /** Compute programs dispatched. */
   dispatches: number;
+  /** Copies from one GPU buffer to another (not uploads, not read-backs): how our kernels hand out parts of a tensor
+   *  their shader wrote whole (gpuKernels/shader.ts). */
+  copies: number;
   /** Command buffers handed to the queue (GPUQueue.submit calls). */
   submits: number;
   /** GPUBuffers made (tfjs reuses freed ones; a new one is a driver allocation). */
@@ -25,8 +28,9 @@ interface Watched {
   tensorMap: { get(dataId: object): { values?: ArrayLike<number> & { byteLength?: number } | null; resource?: unknown } | undefined };
 }
 
-/** GPUBufferUsage.MAP_READ: a buffer the host maps to read. */
+/** GPUBufferUsage.MAP_READ and MAP_WRITE: buffers the host maps to read (tensors read back) and to write (uploads). */
 const MAP_READ = 0x0001;
+const MAP_WRITE = 0x0002;
 
 /** Counts the GPU work of the active webgpu backend until `stop()`, by wrapping the methods its device, queue and
  *  command encoders are called through (and its upload of tensors), then putting them back. */
@@ -34,7 +38,7 @@ export function watchGpuWork(): { work: GpuWork; stop(): void } {
   const backend = tf.backend() as unknown as Watched;
   const { device } = backend;
   if (tf.getBackend() !== 'webgpu' || !device?.queue) throw new Error('watchGpuWork: the active backend is not webgpu');
-  const work: GpuWork = { dispatches: 0, submits: 0, buffersCreated: 0, bindGroups: 0, bytesUploaded: 0, bytesReadBack: 0 };
+  const work: GpuWork = { dispatches: 0, copies: 0, submits: 0, buffersCreated: 0, bindGroups: 0, bytesUploaded: 0, bytesReadBack: 0 };
   const undo: (() => void)[] = [];
   const wrap = <T extends object>(target: T, name: string, before: (...args: never[]) => void, after?: (result: never) => void) => {
     const own = Object.prototype.hasOwnProperty.call(target, name);
@@ -54,8 +58,9 @@ export function watchGpuWork(): { work: GpuWork; stop(): void } {
   wrap(device, 'createCommandEncoder', () => undefined, (encoder: Record<string, Method>) => {
     const copy = encoder.copyBufferToBuffer;
     encoder.copyBufferToBuffer = function (this: unknown, ...args: never[]) {
-      const [, , destination, , size] = args as unknown as [unknown, number, { usage: number }, number, number];
+      const [source, , destination, , size] = args as unknown as [{ usage: number }, number, { usage: number }, number, number];
       if (destination.usage & MAP_READ) work.bytesReadBack += size;
+      else if (!(source.usage & MAP_WRITE)) work.copies++;
       return copy.apply(this, args);
     } as Method;
     const begin = encoder.beginComputePass;

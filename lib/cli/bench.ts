@@ -129,7 +129,7 @@ function formatHostWork({ hostMs, work }: { hostMs: number; work: GpuWork }, ste
   return [
     `host, per step over ${steps} steps outside the profiler (counts exact; the time depends on this machine and adapter):`,
     `  ${(hostMs / steps).toFixed(1)} ms on the JavaScript thread (recording, encoding, submitting; garbage collection included; waiting for the GPU left out)`,
-    `  ${per(work.dispatches)} GPU dispatches, ${per(work.submits)} queue submits, ${per(work.buffersCreated)} buffers created, ` +
+    `  ${per(work.dispatches)} GPU dispatches, ${per(work.copies)} copies, ${per(work.submits)} queue submits, ${per(work.buffersCreated)} buffers created, ` +
       `${per(work.bindGroups)} bind groups, ${bytes(work.bytesUploaded / steps)} uploaded, ${bytes(work.bytesReadBack / steps)} read back`,
   ].join('\n');
 }

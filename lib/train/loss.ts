@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { LogSoftmaxNll } from '../backend/kernels/kernelNames';
+import { ourKernelActive } from '../backend/kernels/ops';
 
 /** Mean negative log-likelihood of log-probabilities, as PyTorch's F.nll_loss. */
 export function nllLoss(logProbs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
@@ -12,8 +14,13 @@ export function countCorrect(logProbs: tf.Tensor2D, labels: tf.Tensor1D): tf.Sca
 /** F.log_softmax then F.nll_loss in training, without tfjs's tape: the mean loss, the correct predictions, and the
  *  loss's gradient for the logits. The ops are those tf.logSoftmax and nllLoss run forward, and those the tape runs
  *  back (log-softmax's own gradient, dy − Σdy·exp(logProbs), on dy = −onehot/N), so the numbers are the tape's to
- *  the bit (test/unit/trunk.test.ts), without the copies it keeps of what it saves. */
+ *  the bit (test/unit/trunk.test.ts), without the copies it keeps of what it saves. On webgpu, the same arithmetic as
+ *  one kernel of ours (a single dispatch where the ops ran some twenty; within float rounding of them). */
 export function logSoftmaxNll(logits: tf.Tensor2D, labels: tf.Tensor1D): { loss: tf.Scalar; correct: tf.Scalar; dLogits: tf.Tensor2D } {
+  if (ourKernelActive(LogSoftmaxNll) && labels.dtype === 'int32') {
+    const [loss, correct, dLogits] = tf.engine().runKernel(LogSoftmaxNll, { logits, labels }) as [tf.Scalar, tf.Scalar, tf.Tensor2D];
+    return { loss, correct, dLogits };
+  }
   const [n, classes] = logits.shape;
   // tf.logSoftmax's forward, less its cast of float32 to float32
   const shifted = tf.sub(logits, tf.max(logits, 1, true));

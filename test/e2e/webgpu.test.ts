@@ -14,6 +14,7 @@ import { watchGpuWork } from '../../lib/backend/webgpuWork';
 import { batches, loadMnist, Mnist } from '../../lib/data/mnist';
 import { buildNet } from '../../lib/model/net';
 import { evaluate } from '../../lib/train/evaluate';
+import { logSoftmaxNll } from '../../lib/train/loss';
 import { readOutcomes } from '../../lib/train/metrics';
 import { Momentum } from '../../lib/train/momentum';
 import { readWeights } from '../../lib/train/shard';
@@ -112,8 +113,12 @@ test('our BatchNorm2dTraining and its gradient on webgpu match the wasm kernels 
       tf.tensor1d(values[3]), tf.tensor(values[4], [n, 1, 1, channels])];
     const attrs = { epsilon: 1e-5, relu: c.relu };
     const masked: tf.NamedTensorMap = c.mask ? { scale } : {};
+    const watch = backend === 'webgpu' ? watchGpuWork() : undefined;
     const [y, mean, variance] = tf.engine().runKernel('BatchNorm2dTraining', { x, gamma, beta, ...masked }, attrs) as tf.Tensor[];
     const grads = tf.engine().runKernel('BatchNorm2dTrainingGrad', { dy, x, mean, variance, gamma, ...masked }, attrs) as tf.Tensor[];
+    watch?.stop();
+    // on webgpu, two dispatches each way (the statistics, then the element-wise pass) and dγ, dβ copied out
+    if (watch) assert.deepEqual([watch.work.dispatches, watch.work.copies], [4, 2]);
     const all = [y, mean, variance, ...grads];
     const read = await Promise.all(all.map((t) => t.data()));
     tf.dispose([x, dy, gamma, beta, scale, ...all]);
@@ -121,6 +126,7 @@ test('our BatchNorm2dTraining and its gradient on webgpu match the wasm kernels 
   };
   for (const relu of [false, true]) {
     for (const mask of [false, true]) {
+      // up to 1,600 pixels a channel: each of a workgroup's 256 invocations sums several
       const shape = [1 + rng.int(4), 3 + rng.int(20), 3 + rng.int(20), 4 * (1 + rng.int(4))];
       const size = shape.reduce((a, b) => a * b);
       const values = [
@@ -137,7 +143,7 @@ test('our BatchNorm2dTraining and its gradient on webgpu match the wasm kernels 
   }
 });
 
-test('Momentum on webgpu runs our SgdMomentum, one call a step of two programs a variable, and matches tfjs\'s optimizer on cpu', async () => {
+test('Momentum on webgpu runs our SgdMomentum, one call and one dispatch a step, and matches tfjs\'s optimizer on cpu', async () => {
   const rng = new Rng(5);
   const shapes = Array.from({ length: 4 }, () => [1 + rng.int(30), 1 + rng.int(40)]);
   const starts = shapes.map((s) => randomValues(rng, s));
@@ -156,17 +162,19 @@ test('Momentum on webgpu runs our SgdMomentum, one call a step of two programs a
     const values = await Promise.all(variables.map((v) => v.data()));
     tf.dispose(variables);
     optimizer.dispose();
-    return { values: values.map((v) => Array.from(v)), dispatches: watch?.work.dispatches, calls };
+    return { values: values.map((v) => Array.from(v)), dispatches: watch?.work.dispatches, copies: watch?.work.copies, calls };
   };
   const gpu = await run('webgpu');
   const cpu = await run('cpu');
-  // two a variable each step, and the zeros each variable's accumulator starts from (tfjs's optimizer: four a step)
-  assert.equal(gpu.dispatches, shapes.length * (2 * grads.length + 1));
+  // one a step, and the zeros each variable's accumulator starts from (tfjs's optimizer: four a variable a step)
+  assert.equal(gpu.dispatches, grads.length + shapes.length);
+  // each variable's value, accumulation and gradient into one buffer, its new value and accumulation out
+  assert.equal(gpu.copies, grads.length * shapes.length * 5);
   assert.equal(gpu.calls.filter((name) => name === 'SgdMomentum').length, grads.length);
   gpu.values.forEach((v, i) => assertWithin(v, cpu.values[i], 1e-6, `variable ${i} on webgpu and cpu`));
 });
 
-test('BatchNorm2d\'s running statistics on webgpu: one RunningStatistics call of two programs, the cpu backend\'s ops within a rounding', async () => {
+test('BatchNorm2d\'s running statistics on webgpu: one RunningStatistics call, one dispatch, the cpu backend\'s ops within a rounding', async () => {
   for (const [channels, count] of [[8, 2], [37, 4097]]) {
     const stats = Array.from({ length: 4 }, (_, k) => randomValues(new Rng(channels + k), [channels]));
     const move = () => {
@@ -176,8 +184,33 @@ test('BatchNorm2d\'s running statistics on webgpu: one RunningStatistics call of
     };
     const [expected, watch] = [await initBackend('cpu').then(() => move().map((t) => Array.from(t.dataSync()))), await initBackend('webgpu').then(watchGpuWork)];
     const values = await Promise.all(move().map((t) => t.data())).finally(() => watch.stop());
-    assert.equal(watch.work.dispatches, 2);
+    assert.equal(watch.work.dispatches, 1);
     values.forEach((v, i) => assertWithin(Array.from(v), expected[i], 1e-6 * Math.max(1, ...expected[i].map(Math.abs)), `output ${i}, ${channels} channels`));
+  }
+});
+
+test('the log-softmax and loss on webgpu, one dispatch, give the loss, correct count and logits\' gradient of the cpu backend\'s ops', async () => {
+  const rng = new Rng(9);
+  // up to 300 rows: the workgroup's 256 invocations take more than one row each
+  for (const [rows, classes] of [[128, 10], [1 + rng.int(5), 2 + rng.int(11)], [257 + rng.int(44), 2 + rng.int(11)]]) {
+    const logits = randomValues(rng, [rows, classes]).map((v) => 5 * v);
+    const labels = Int32Array.from({ length: rows }, () => rng.int(classes));
+    const run = async () => {
+      const result = tf.tidy(() => logSoftmaxNll(tf.tensor2d(logits, [rows, classes]), tf.tensor1d(labels, 'int32')));
+      const [loss, correct, dLogits] = await Promise.all([result.loss.data(), result.correct.data(), result.dLogits.data()]);
+      tf.dispose([result.loss, result.correct, result.dLogits]);
+      return { loss: loss[0], correct: correct[0], dLogits: Array.from(dLogits), dtype: result.correct.dtype };
+    };
+    await initBackend('cpu');
+    const cpu = await run();
+    await initBackend('webgpu');
+    const watch = watchGpuWork();
+    const gpu = await run().finally(() => watch.stop());
+    assert.equal(watch.work.dispatches, 1);
+    const what = `${rows}×${classes}`;
+    assertWithin([gpu.loss], [cpu.loss], 1e-6 * Math.max(1, Math.abs(cpu.loss)), `loss ${what}`);
+    assert.deepEqual([gpu.correct, gpu.dtype], [cpu.correct, cpu.dtype], `correct ${what}`);
+    assertWithin(gpu.dLogits, cpu.dLogits, 1e-7, `dLogits ${what}`);
   }
 });
 
@@ -193,6 +226,7 @@ test('watchGpuWork counts what the host asks of the GPU: an add is one dispatch,
   assert.equal(values[999], 2997);
   const { work } = watch;
   assert.equal(work.dispatches, 1);
+  assert.equal(work.copies, 0);
   assert.equal(work.bindGroups, 1);
   assert.ok(work.submits >= 1, `${work.submits} submits`);
   assert.equal(work.bytesReadBack, 4000); // the sum, float32
@@ -239,7 +273,7 @@ test('train on webgpu writes a run that evaluate on webgpu scores the same; benc
   assert.equal(bench.code, 0, bench.stderr);
   assert.match(bench.stdout, /ms per step in kernels; \d+ kernel calls, \d+ GPU dispatches per step/);
   assert.match(bench.stdout, /^Conv2DBackpropFilter .* 9 calls +18 dispatches$/m); // ours: partial sums, then their total
-  const host = bench.stdout.match(/^ {2}([\d.]+) ms on the JavaScript thread .*\n {2}(\d+) GPU dispatches, (\d+) queue submits, (\d+) buffers created, (\d+) bind groups, [\d.]+ k?B uploaded, 8 B read back$/m);
+  const host = bench.stdout.match(/^ {2}([\d.]+) ms on the JavaScript thread .*\n {2}(\d+) GPU dispatches, \d+ copies, (\d+) queue submits, (\d+) buffers created, (\d+) bind groups, [\d.]+ k?B uploaded, 8 B read back$/m);
   assert.ok(host, bench.stdout);
   const profiled = Number(bench.stdout.match(/(\d+) GPU dispatches per step/)![1]);
   // the profiled steps' dispatches, and the batch's gather on the GPU (a few)

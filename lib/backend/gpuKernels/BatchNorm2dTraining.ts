@@ -2,46 +2,51 @@ import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { BatchNorm2dTraining, BatchNorm2dTrainingAttrs, BatchNorm2dTrainingInputs } from '../kernels/kernelNames';
 import type { Given } from '../kernels/wasmKernel';
-import { BLOCK, columnTotals, flatProgram, normalisedInput } from './programs';
+import { GROUP_SIZE, groupSum, flatProgram, normalisedInput } from './programs';
+import { runShader } from './shader';
 
 type Inputs = Given<BatchNorm2dTrainingInputs>;
 
-/** Training-mode batch normalisation of x [N, H, W, C] as five programs, where tfjs's ops take some twenty: each
- *  block of BLOCK pixels sums its values per channel; the blocks' sums, in order, give the mean; the same for the
- *  squared deviations from it, the (biased) variance; then y = (u − mean) · γ/σ + β, times Dropout2d's mask `scale`
- *  [N, 1, 1, C] when given, u being x or, with `relu`, max(x, 0). Outputs y, the mean and the variance, as the wasm
- *  kernel of the same name. */
+/** Training-mode batch normalisation of x [N, H, W, C] as two dispatches, where tfjs's ops take some twenty: a
+ *  workgroup a channel sums its values, giving the mean, then the squared deviations from it, the (biased) variance,
+ *  and writes both; then y = (u − mean) · γ/σ + β, times Dropout2d's mask `scale` [N, 1, 1, C] when given, u being x
+ *  or, with `relu`, max(x, 0). Outputs y, the mean and the variance, as the wasm kernel of the same name. */
 function batchNorm2dTraining({ inputs: { x, gamma, beta, scale }, backend, attrs }: { inputs: Inputs; backend: WebGPUBackend; attrs: BatchNorm2dTrainingAttrs }): tf.TensorInfo[] {
   const channels = x.shape[3];
   const pixels = tf.util.sizeFromShape(x.shape) / channels;
-  const blocks = Math.ceil(pixels / BLOCK);
   const key = `${attrs.relu}_${Boolean(scale)}`;
   const int = (v: number) => ({ type: 'int32', data: [v] });
   const sizes = [int(pixels), int(channels)];
-  const totals = columnTotals(blocks, channels);
-  const blockSums = (deviations: boolean) => flatProgram([blocks, channels], `mnist20kBatchNormSums_${deviations}_${key}`,
-    deviations ? ['x', 'mean'] : ['x'], 'pixels : i32, channels : i32,', `
+  const [mean, variance] = [backend.makeTensorInfo([channels], 'float32'), backend.makeTensorInfo([channels], 'float32')];
+  runShader(backend, {
+    key: `mnist20kBatchNormStatistics_${attrs.relu}`,
+    inputs: { x },
+    outputs: { mean, variance },
+    uniforms: { pixels: { type: 'i32', value: pixels }, channels: { type: 'i32', value: channels } },
+    workgroups: [channels, 1, 1],
+    code: `
     ${normalisedInput(attrs.relu)}
-    fn main(index : i32) {
-      if (index >= uniforms.size) {
-        return;
-      }
-      let c = index % uniforms.channels;
-      let first = (index / uniforms.channels) * ${BLOCK};
-      let last = min(first + ${BLOCK}, uniforms.pixels);
+    ${groupSum}
+    @compute @workgroup_size(${GROUP_SIZE})
+    fn main(@builtin(local_invocation_index) t : u32, @builtin(workgroup_id) group : vec3<u32>) {
+      let c = i32(group.x);
       var sum = 0.0;
-      for (var p = first; p < last; p = p + 1) {
-        ${deviations ? 'let d = inputAt(p, c) - mean[c];\n        sum = sum + d * d;' : 'sum = sum + inputAt(p, c);'}
+      for (var p = i32(t); p < uniforms.pixels; p = p + ${GROUP_SIZE}) {
+        sum = sum + inputAt(p, c);
       }
-      setOutputAtIndex(index, sum);
-    }`);
-
-  const sums = backend.runWebGPUProgram(blockSums(false), [x], 'float32', sizes);
-  const mean = backend.runWebGPUProgram(totals.program, [sums], 'float32', totals.uniforms(channels, 0, 1 / pixels));
-  const squares = backend.runWebGPUProgram(blockSums(true), [x, mean], 'float32', sizes);
-  const variance = backend.runWebGPUProgram(totals.program, [squares], 'float32', totals.uniforms(channels, 0, 1 / pixels));
-  backend.disposeData(sums.dataId);
-  backend.disposeData(squares.dataId);
+      let m = groupSum(t, sum) / f32(uniforms.pixels);
+      var squares = 0.0;
+      for (var p = i32(t); p < uniforms.pixels; p = p + ${GROUP_SIZE}) {
+        let d = inputAt(p, c) - m;
+        squares = squares + d * d;
+      }
+      let v = groupSum(t, squares) / f32(uniforms.pixels);
+      if (t == 0u) {
+        mean[c] = m;
+        variance[c] = v;
+      }
+    }`,
+  });
 
   const apply = flatProgram(x.shape, `mnist20kBatchNormApply_${key}`, ['x', 'mean', 'variance', 'gamma', 'beta', ...(scale ? ['scale'] : [])],
     'pixels : i32, channels : i32, pixelsEach : i32, epsilon : f32,', `

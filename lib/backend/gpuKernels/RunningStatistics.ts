@@ -3,17 +3,32 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { RunningStatisticsAttrs, RunningStatisticsInputs } from '../kernels/kernelNames';
 import { RunningStatistics, runningFactors } from '../kernels/kernelNames';
 import type { Given } from '../kernels/wasmKernel';
-import { elementwiseProgram } from './programs';
+import { runShader } from './shader';
 
-/** The running statistics' update in two programs, one per output, where tf ops ran six (a shader compiler may fuse
- *  a multiply and an add into one rounding: within a rounding of the ops). */
+/** The running statistics' update in one shader writing both, where tf ops ran six programs (a shader compiler may
+ *  fuse a multiply and an add into one rounding: within a rounding of the ops). */
 function runningStatistics({ inputs: { mean, variance, batchMean, batchVariance }, backend, attrs }: { inputs: Given<RunningStatisticsInputs>; backend: WebGPUBackend; attrs: RunningStatisticsAttrs }): tf.TensorInfo[] {
   const { keep, take, takeUnbiased } = runningFactors(attrs);
-  const mix = (running: tf.TensorInfo, batch: tf.TensorInfo, factor: number) => backend.runWebGPUProgram(
-    elementwiseProgram(running.shape, 'mnist20kRunningStatistics', ['running', 'batch'], 'keep : f32, take : f32,',
-      'uniforms.keep * running[index] + uniforms.take * batch[index]'),
-    [running, batch], 'float32', [{ type: 'float32', data: [keep] }, { type: 'float32', data: [factor] }]);
-  return [mix(mean, batchMean, take), mix(variance, batchVariance, takeUnbiased)];
+  const [newMean, newVariance] = [backend.makeTensorInfo(mean.shape, 'float32'), backend.makeTensorInfo(variance.shape, 'float32')];
+  const channels = tf.util.sizeFromShape(mean.shape);
+  runShader(backend, {
+    key: 'mnist20kRunningStatistics',
+    inputs: { mean, variance, batchMean, batchVariance },
+    outputs: { newMean, newVariance },
+    uniforms: { channels: { type: 'i32', value: channels }, keep: { type: 'f32', value: keep }, take: { type: 'f32', value: take },
+      takeUnbiased: { type: 'f32', value: takeUnbiased } },
+    workgroups: [Math.ceil(channels / 64), 1, 1],
+    code: `
+    @compute @workgroup_size(64)
+    fn main(@builtin(global_invocation_id) id : vec3<u32>) {
+      let c = i32(id.x);
+      if (c < uniforms.channels) {
+        newMean[c] = uniforms.keep * mean[c] + uniforms.take * batchMean[c];
+        newVariance[c] = uniforms.keep * variance[c] + uniforms.takeUnbiased * batchVariance[c];
+      }
+    }`,
+  });
+  return [newMean, newVariance];
 }
 
 export const runningStatisticsConfig: tf.KernelConfig = {

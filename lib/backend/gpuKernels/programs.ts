@@ -26,30 +26,29 @@ export function elementwiseProgram(outputShape: number[], shaderKey: string, var
     }`);
 }
 
-/** Pixels per block of a per-channel sum: each invocation of a block program sums one block of one column. */
-export const BLOCK = 256;
+/** Invocations of a workgroup that sums (shader.ts): e.g. one workgroup a channel, each invocation summing every
+ *  GROUP_SIZE-th pixel, then the workgroup adds the invocations' sums as a tree (groupSum). The order is fixed, so
+ *  the sums never depend on the GPU's scheduling; one workgroup does a channel's whole sum, so statistics that took a
+ *  program per step (block sums, their totals, then the same for the deviations) take one dispatch. */
+export const GROUP_SIZE = 256;
 
-/** out[j] = factor · Σ over rows r, in order, of partials[r · width + offset + j], for j < count: the per-channel
- *  totals of block sums ([rows, width], `width` ≥ offset + count). */
-export function columnTotals(rows: number, count: number): { program: WebGPUProgram; uniforms: (width: number, offset: number, factor: number) => { type: string; data: number[] }[] } {
-  const program = flatProgram([count], 'mnist20kColumnTotals', ['partials'], 'rows : i32, width : i32, offset : i32, factor : f32,', `
-    fn main(index : i32) {
-      if (index >= uniforms.size) {
-        return;
+/** WGSL: `groupSum(t, v)`, the sum of v over the workgroup's GROUP_SIZE invocations (t the invocation's index),
+ *  in every invocation. Call it in uniform control flow. */
+export const groupSum = `
+    var<workgroup> sums : array<f32, ${GROUP_SIZE}>;
+    fn groupSum(t : u32, v : f32) -> f32 {
+      sums[t] = v;
+      workgroupBarrier();
+      for (var half = ${GROUP_SIZE / 2}u; half > 0u; half = half >> 1u) {
+        if (t < half) {
+          sums[t] = sums[t] + sums[t + half];
+        }
+        workgroupBarrier();
       }
-      var sum = 0.0;
-      for (var r = 0; r < uniforms.rows; r = r + 1) {
-        sum = sum + partials[r * uniforms.width + uniforms.offset + index];
-      }
-      setOutputAtIndex(index, sum * uniforms.factor);
-    }`);
-  return {
-    program,
-    uniforms: (width, offset, factor) => [
-      { type: 'int32', data: [rows] }, { type: 'int32', data: [width] }, { type: 'int32', data: [offset] }, { type: 'float32', data: [factor] },
-    ],
-  };
-}
+      let total = sums[0];
+      workgroupBarrier();
+      return total;
+    }`;
 
 /** WGSL for the value a BatchNorm2d normalises at pixel p, channel c: x, or max(x, 0) with the ReLU before it. */
 export function normalisedInput(relu: boolean): string {

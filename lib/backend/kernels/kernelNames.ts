@@ -47,6 +47,11 @@ export function runningFactors({ momentum, count }: RunningStatisticsAttrs): { k
 export const ReluGrad = 'ReluGrad';
 export type ReluGradInputs = Pick<tf.NamedTensorInfoMap, 'dy' | 'x'>;
 
+/** F.log_softmax then F.nll_loss of logits [N, K] and int32 labels [N], and back: outputs the mean loss, the count of
+ *  rows whose largest log-probability is at the label (int32), and the loss's gradient for the logits. */
+export const LogSoftmaxNll = 'LogSoftmaxNll';
+export type LogSoftmaxNllInputs = Pick<tf.NamedTensorInfoMap, 'logits' | 'labels'>;
+
 /** x [N, H, W, C] · scale [N, 1, 1, C], Dropout2d's mask. */
 export const ScaleChannels = 'ScaleChannels';
 export type ScaleChannelsInputs = Pick<tf.NamedTensorInfoMap, 'x' | 'scale'>;
