@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import { BatchNorm2d } from './batchnorm';
 import { scaleChannelsOp } from '../backend/kernels/ops';
+import { floatTensor } from '../backend/tensors';
 import { Rng } from '../util/rng';
 
 interface Conv2dConfig {
@@ -108,7 +109,7 @@ export class Dropout2d extends tf.layers.Layer {
     const kept = Math.fround(1 / (1 - this.rate));
     const mask = new Float32Array(n * c);
     for (let i = 0; i < mask.length; i++) mask[i] = Math.fround(uniform()) > rate ? kept : 0;
-    return tf.tensor4d(mask, [n, 1, 1, c]);
+    return floatTensor(mask, [n, 1, 1, c]) as tf.Tensor4D; // on webgpu without a staging buffer a mask
   };
 
   getConfig(): tf.serialization.ConfigDict {

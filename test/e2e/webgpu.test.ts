@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { initBackend } from '../../lib/backend/choose';
 import { RunningStatistics } from '../../lib/backend/kernels/kernelNames';
 import { SWIFTSHADER_ICD } from '../../lib/backend/webgpu';
+import { floatTensor } from '../../lib/backend/tensors';
 import { watchGpuWork } from '../../lib/backend/webgpuWork';
 import { batches, loadMnist, Mnist } from '../../lib/data/mnist';
 import { buildNet } from '../../lib/model/net';
@@ -212,6 +213,34 @@ test('the log-softmax and loss on webgpu, one dispatch, give the loss, correct c
     assert.deepEqual([gpu.correct, gpu.dtype], [cpu.correct, cpu.dtype], `correct ${what}`);
     assertWithin(gpu.dLogits, cpu.dLogits, 1e-7, `dLogits ${what}`);
   }
+});
+
+test('floatTensor on webgpu writes the values into a pooled buffer, where tf.tensor\'s upload makes a staging buffer each time', async () => {
+  await initBackend('webgpu');
+  // 1,024 values: tfjs hands ops on fewer values still in memory to the cpu backend, which would upload nothing
+  const shape = [4, 1, 1, 256];
+  const values = Float32Array.from({ length: 1024 }, (_, i) => i / 3 - 50);
+  const negatedBy = async (make: () => tf.Tensor) => {
+    const once = async () => {
+      const t = make();
+      const negated = tf.neg(t);
+      const read = Array.from(await negated.data());
+      tf.dispose([t, negated]);
+      return read;
+    };
+    await once(); // leaves buffers of this size, and a read-back buffer, in tfjs's pool
+    const watch = watchGpuWork();
+    const read = await once().finally(() => watch.stop());
+    return { read, created: watch.work.buffersCreated, uploaded: watch.work.bytesUploaded };
+  };
+  const expected = Array.from(values, (v) => -v);
+  const ours = await negatedBy(() => floatTensor(values, shape));
+  const tfjs = await negatedBy(() => tf.tensor(values, shape));
+  assert.deepEqual(ours.read, expected);
+  assert.deepEqual(tfjs.read, expected);
+  assert.equal(ours.created, 0);
+  assert.ok(ours.uploaded >= 4 * values.length && ours.uploaded <= 4 * values.length + 256, `${ours.uploaded} bytes uploaded`);
+  assert.ok(tfjs.created >= 1, `tf.tensor made ${tfjs.created} buffers`);
 });
 
 test('watchGpuWork counts what the host asks of the GPU: an add is one dispatch, its inputs and result the bytes up and back', async () => {

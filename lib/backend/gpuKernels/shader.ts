@@ -95,6 +95,15 @@ function timestampsOf(backend: Encoding): GPUQuerySet {
   return backend.querySet;
 }
 
+/** Writes `values` into a tensor made by backend.makeTensorInfo, in a buffer from tfjs's pool, by the queue's own
+ *  write: where tfjs uploads a tensor's values through a new staging buffer each time (mapped at creation, so never
+ *  reused), a driver allocation per upload. The queue runs the write before any command recorded after it. */
+export function writeValues(gpu: WebGPUBackend, to: tf.TensorInfo, values: Float32Array): void {
+  const backend = gpu as unknown as Encoding;
+  backend.uploadToGPU(to.dataId);
+  backend.device.queue.writeBuffer(bufferOf(gpu, to), 0, values);
+}
+
 function bufferOf(gpu: WebGPUBackend, t: tf.TensorInfo): GPUBuffer {
   return (gpu as unknown as Encoding).tensorMap.get(t.dataId).resource as GPUBuffer;
 }
