@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { scaleChannelsOp } from '../backend/kernels/ops';
+import { DenseGrad, ReluScaleChannels, ReluScaleChannelsGrad } from '../backend/kernels/kernelNames';
+import { ourKernelActive, scaleChannelsOp } from '../backend/kernels/ops';
 import { BatchNorm2d } from './batchnorm';
 import { Conv2d, Dropout2d } from './layers';
 
@@ -58,6 +59,9 @@ function passOf(layers: tf.layers.Layer[], i: number, x: tf.Tensor): { pass: Pas
     const dropout = after instanceof Dropout2d ? after : undefined;
     const mask = dropout && dropout.rate > 0 ? dropout.drawMask(x.shape) : undefined;
     return { pass: batchNormPass(next, x as tf.Tensor4D, true, mask), layers: dropout ? 3 : 2 };
+  }
+  if (isPlainRelu(layer) && next instanceof Dropout2d && next.rate > 0 && x.rank === 4 && ourKernelActive(ReluScaleChannels)) {
+    return { pass: reluDropoutPass(next, x as tf.Tensor4D), layers: 2 };
   }
   if (isPlainRelu(layer)) return { pass: kernelPass('Relu', { x }, {}), layers: 1 };
   if (layer instanceof BatchNorm2d) return { pass: batchNormPass(layer, x as tf.Tensor4D, false), layers: 1 };
@@ -123,6 +127,15 @@ function dropoutPass(layer: Dropout2d, x: tf.Tensor4D): Pass {
   return { y: scaleChannelsOp(x, mask), backward: (dy) => ({ dx: scaleChannelsOp(dy as tf.Tensor4D, mask), grads: [] }) };
 }
 
+/** ReLU then Dropout2d as one kernel each way (webgpu): the same products as the two passes. */
+function reluDropoutPass(layer: Dropout2d, x: tf.Tensor4D): Pass {
+  const mask = layer.drawMask(x.shape);
+  return {
+    y: tf.engine().runKernel(ReluScaleChannels, { x, scale: mask }) as tf.Tensor4D,
+    backward: (dy) => ({ dx: tf.engine().runKernel(ReluScaleChannelsGrad, { dy, x, scale: mask }) as tf.Tensor, grads: [] }),
+  };
+}
+
 /** tfjs-layers' Flatten (K.batchFlatten): a reshape each way. */
 function flattenPass(x: tf.Tensor): Pass {
   const [n, ...rest] = x.shape;
@@ -130,7 +143,8 @@ function flattenPass(x: tf.Tensor): Pass {
 }
 
 /** tfjs-layers' Dense without activation on [N, F]: K.dot's tf.fused.matMul with the bias, the _FusedMatMul kernel on
- *  its operands made 3-D; back, what that op's customGrad computes: dy·Wᵀ, xᵀ·dy and dy summed over the batch. */
+ *  its operands made 3-D; back, what that op's customGrad computes: dy·Wᵀ, xᵀ·dy and dy summed over the batch (on
+ *  webgpu all three in one kernel, DenseGrad). */
 function densePass(layer: tf.layers.Layer, x: tf.Tensor2D): Pass {
   const [kernel, bias] = layer.trainableWeights.map((w) => w.read() as tf.Variable);
   const [n, features] = x.shape;
@@ -142,6 +156,10 @@ function densePass(layer: tf.layers.Layer, x: tf.Tensor2D): Pass {
   return {
     y: tf.reshape(y, [n, units]),
     backward(dy, needDx) {
+      if (bias && ourKernelActive(DenseGrad)) {
+        const [dx, dKernel, dBias] = tf.engine().runKernel(DenseGrad, { dy, x, kernel }) as tf.Tensor[];
+        return { dx: needDx ? dx : undefined, grads: [[kernel.name, dKernel], [bias.name, dBias]] };
+      }
       const d = tf.reshape(dy, y.shape);
       const grads: WeightGradient[] = [[kernel.name, tf.reshape(tf.matMul(a, d, true, false), kernel.shape)]];
       if (bias) grads.push([bias.name, tf.reshape(tf.sum(d, [0, 1]), bias.shape)]);

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../lib/backend/choose';
-import { RunningStatistics } from '../../lib/backend/kernels/kernelNames';
+import { DenseGrad, ReluScaleChannels, ReluScaleChannelsGrad, RunningStatistics } from '../../lib/backend/kernels/kernelNames';
 import { SWIFTSHADER_ICD } from '../../lib/backend/webgpu';
 import { floatTensor } from '../../lib/backend/tensors';
 import { watchGpuWork } from '../../lib/backend/webgpuWork';
@@ -212,6 +212,44 @@ test('the log-softmax and loss on webgpu, one dispatch, give the loss, correct c
     assertWithin([gpu.loss], [cpu.loss], 1e-6 * Math.max(1, Math.abs(cpu.loss)), `loss ${what}`);
     assert.deepEqual([gpu.correct, gpu.dtype], [cpu.correct, cpu.dtype], `correct ${what}`);
     assertWithin(gpu.dLogits, cpu.dLogits, 1e-7, `dLogits ${what}`);
+  }
+});
+
+test('ReLU with Dropout2d\'s mask, and a linear layer\'s gradients, on webgpu: one dispatch each, the cpu backend\'s ops', async () => {
+  const rng = new Rng(21);
+  for (let round = 0; round < 3; round++) {
+    const shape = [1 + rng.int(4), 1 + rng.int(12), 1 + rng.int(12), 1 + rng.int(20)];
+    const maskShape = [shape[0], 1, 1, shape[3]];
+    const [x, dy] = [randomValues(rng, shape), randomValues(rng, shape)];
+    const mask = Float32Array.from({ length: shape[0] * shape[3] }, () => (rng.next() < 0.3 ? 0 : 1.25));
+    const [rows, features, units] = [1 + rng.int(40), 1 + rng.int(40), 1 + rng.int(12)];
+    const [input, kernel, dOut] = [randomValues(rng, [rows, features]), randomValues(rng, [features, units]), randomValues(rng, [rows, units])];
+    const run = async (backend: 'cpu' | 'webgpu') => {
+      await initBackend(backend);
+      const watch = backend === 'webgpu' ? watchGpuWork() : undefined;
+      const out = tf.tidy(() => {
+        const [xs, dys, masks] = [tf.tensor(x, shape), tf.tensor(dy, shape), tf.tensor(mask, maskShape)];
+        const [a, w, d] = [tf.tensor2d(input, [rows, features]), tf.tensor2d(kernel, [features, units]), tf.tensor2d(dOut, [rows, units])];
+        if (backend === 'cpu') {
+          return [tf.mul(tf.relu(xs), masks), tf.mul(tf.mul(dys, masks), tf.step(xs)), tf.matMul(d, w, false, true), tf.matMul(a, d, true), tf.sum(d, 0)];
+        }
+        return [
+          tf.engine().runKernel(ReluScaleChannels, { x: xs, scale: masks }) as tf.Tensor,
+          tf.engine().runKernel(ReluScaleChannelsGrad, { dy: dys, x: xs, scale: masks }) as tf.Tensor,
+          ...(tf.engine().runKernel(DenseGrad, { dy: d, x: a, kernel: w }) as tf.Tensor[]),
+        ];
+      });
+      const values = await Promise.all(out.map((t) => t.data()));
+      watch?.stop();
+      tf.dispose(out);
+      return { values: values.map((v) => Array.from(v)), dispatches: watch?.work.dispatches };
+    };
+    const [cpu, gpu] = [await run('cpu'), await run('webgpu')];
+    assert.equal(gpu.dispatches, 3);
+    const what = JSON.stringify({ shape, rows, features, units });
+    ['relu·mask', 'its gradient', 'dx', 'dKernel', 'dBias'].forEach((name, i) => {
+      assertWithin(gpu.values[i], cpu.values[i], 1e-5 * Math.max(1, ...cpu.values[i].map(Math.abs)), `${name} ${what}`);
+    });
   }
 });
 

@@ -6,14 +6,17 @@ import * as tf from '@tensorflow/tfjs';
 import { batchNorm2dTrainingConfig } from './BatchNorm2dTraining';
 import { batchNorm2dTrainingGradConfig } from './BatchNorm2dTrainingGrad';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
+import { denseGradConfig } from './DenseGrad';
 import { logSoftmaxNllConfig } from './LogSoftmaxNll';
 import { reluGradConfig } from './ReluGrad';
+import { reluScaleChannelsConfig } from './ReluScaleChannels';
+import { reluScaleChannelsGradConfig } from './ReluScaleChannelsGrad';
 import { runningStatisticsConfig } from './RunningStatistics';
 import { registerReluGradient } from '../kernels/gradients';
 import { sgdMomentumConfig } from './SgdMomentum';
 
-const KERNELS: tf.KernelConfig[] = [batchNorm2dTrainingConfig, batchNorm2dTrainingGradConfig, conv2DBackpropFilterConfig, logSoftmaxNllConfig,
-  reluGradConfig, runningStatisticsConfig, sgdMomentumConfig];
+const KERNELS: tf.KernelConfig[] = [batchNorm2dTrainingConfig, batchNorm2dTrainingGradConfig, conv2DBackpropFilterConfig, denseGradConfig,
+  logSoftmaxNllConfig, reluGradConfig, reluScaleChannelsConfig, reluScaleChannelsGradConfig, runningStatisticsConfig, sgdMomentumConfig];
 
 /** Puts ours in place of the webgpu backend's kernels of the same names. Call after tfjs-backend-webgpu has loaded
  *  (it registers its own then); safe to call again. */

@@ -50,6 +50,13 @@ export const groupSum = `
       return total;
     }`;
 
+/** WGSL: `scaleAt(index)`, Dropout2d's mask scale [N, 1, 1, C] at an element of x [N, H, W, C] (uniforms channels
+ *  and pixelsEach, the H·W pixels of an image). */
+export const channelScaleAt = `fn scaleAt(index : i32) -> f32 {
+      let c = index % uniforms.channels;
+      return scale[(index / (uniforms.channels * uniforms.pixelsEach)) * uniforms.channels + c];
+    }`;
+
 /** WGSL for the value a BatchNorm2d normalises at pixel p, channel c: x, or max(x, 0) with the ReLU before it. */
 export function normalisedInput(relu: boolean): string {
   return `fn inputAt(p : i32, c : i32) -> f32 {

@@ -52,6 +52,19 @@ export type ReluGradInputs = Pick<tf.NamedTensorInfoMap, 'dy' | 'x'>;
 export const LogSoftmaxNll = 'LogSoftmaxNll';
 export type LogSoftmaxNllInputs = Pick<tf.NamedTensorInfoMap, 'logits' | 'labels'>;
 
+/** max(x, 0) · scale: a ReLU then Dropout2d's mask (the 1×1 layers, which have no BatchNorm between), and its gradient
+ *  dy · scale where x > 0, else 0. webgpu only: one program each way where Relu and a Multiply ran two. */
+export const ReluScaleChannels = 'ReluScaleChannels';
+export type ReluScaleChannelsInputs = Pick<tf.NamedTensorInfoMap, 'x' | 'scale'>;
+export const ReluScaleChannelsGrad = 'ReluScaleChannelsGrad';
+export type ReluScaleChannelsGradInputs = Pick<tf.NamedTensorInfoMap, 'dy' | 'x' | 'scale'>;
+
+/** A linear layer's step back from dy [N, U] with its input x [N, F] and kernel [F, U]: outputs dx = dy·kernelᵀ,
+ *  dKernel = xᵀ·dy and dBias = dy summed over the batch. webgpu only: one dispatch where two matrix products and a
+ *  sum ran four. */
+export const DenseGrad = 'DenseGrad';
+export type DenseGradInputs = Pick<tf.NamedTensorInfoMap, 'dy' | 'x' | 'kernel'>;
+
 /** x [N, H, W, C] · scale [N, 1, 1, C], Dropout2d's mask. */
 export const ScaleChannels = 'ScaleChannels';
 export type ScaleChannelsInputs = Pick<tf.NamedTensorInfoMap, 'x' | 'scale'>;
