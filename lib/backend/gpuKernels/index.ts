@@ -1,7 +1,7 @@
 /** Kernels of our own for tfjs's webgpu backend, where its stock ones leave a real GPU idle or cost the host a
  *  dispatch per small op; one file per kernel, named after it, as in kernels/ for wasm (SgdMomentum is one of our
- *  own kernels there too, kernels/kernelNames.ts), with the program builders they share in programs.ts. Each is
- *  tested against the cpu backend on SwiftShader (test/e2e/webgpu.test.ts). */
+ *  own kernels there too, kernels/kernelNames.ts), with the program builders they share in programs.ts and our own
+ *  shaders' recording in shader.ts. Each is tested against the cpu backend on SwiftShader (test/e2e/webgpu.test.ts). */
 import * as tf from '@tensorflow/tfjs';
 import { batchNorm2dTrainingConfig } from './BatchNorm2dTraining';
 import { batchNorm2dTrainingGradConfig } from './BatchNorm2dTrainingGrad';
