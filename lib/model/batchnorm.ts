@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { BatchNorm2dInference, BatchNorm2dTraining, BatchNorm2dTrainingGrad, RunningStatistics } from '../backend/kernels/kernelNames';
-import { channelKernelApplies, ourKernelActive } from '../backend/kernels/ops';
+import { BatchNorm2dInference, BatchNorm2dTraining, BatchNorm2dTrainingGrad } from '../backend/kernels/kernelNames';
+import { channelKernelApplies } from '../backend/kernels/ops';
 
 interface BatchNorm2dConfig {
   /** PyTorch's momentum: the weight of the new batch in the running statistics (0.1). */
@@ -67,8 +67,8 @@ export class BatchNorm2d extends tf.layers.Layer {
    *  kernels each way; the same numbers as the layers one by one, to the bit (test/kernels/channel.test.ts). Fused
    *  only where fusesWith(x). */
   trainingPass(x: tf.Tensor4D, fused: Fused = {}): { y: tf.Tensor4D; backward(dy: tf.Tensor4D): tf.Tensor[] } {
-    const pass = normaliseBatch(x, this.gamma.read() as tf.Tensor1D, this.beta.read() as tf.Tensor1D, this.epsilon, fused);
-    this.moveRunningStatistics(pass.mean, pass.variance, x.size / x.shape[3]);
+    const pass = normaliseBatch(x, this.gamma.read() as tf.Tensor1D, this.beta.read() as tf.Tensor1D, this.epsilon, fused, this.running());
+    this.moveRunningStatistics(pass);
     return { y: pass.y, backward: (dy) => pass.grad(dy, pass.saved) };
   }
 
@@ -77,26 +77,30 @@ export class BatchNorm2d extends tf.layers.Layer {
    *  where tfjs records nothing for the gradient (no tape entries or saved copies of their operands). */
   private normaliseBatch(x: tf.Tensor4D): tf.Tensor4D {
     const forward = tf.customGrad((xIn, gammaIn, betaIn, save) => {
-      const pass = normaliseBatch(xIn as tf.Tensor4D, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D, this.epsilon, {});
-      this.moveRunningStatistics(pass.mean, pass.variance, x.size / x.shape[3]);
+      const pass = normaliseBatch(xIn as tf.Tensor4D, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D, this.epsilon, {}, this.running());
+      this.moveRunningStatistics(pass);
       (save as tf.GradSaveFunc)(pass.saved);
       return { value: pass.y, gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => pass.grad(dy as tf.Tensor4D, saved) };
     });
     return forward(x, this.gamma.read(), this.beta.read()) as tf.Tensor4D;
   }
 
-  /** running' = (1 − momentum) · running + momentum · batch's, the variance made unbiased over n values a channel. */
-  private moveRunningStatistics(batchMean: tf.Tensor1D, batchVariance: tf.Tensor1D, n: number): void {
-    const [mean, variance] = [this.runningMean.read(), this.runningVar.read()];
-    const m = this.momentum;
-    if (ourKernelActive(RunningStatistics)) { // one kernel, the same float32 arithmetic as the six ops below
-      const moved = tf.engine().runKernel(RunningStatistics, { mean, variance, batchMean, batchVariance }, { momentum: m, count: n }) as tf.Tensor[];
-      this.runningMean.write(moved[0]);
-      this.runningVar.write(moved[1]);
-    } else {
-      this.runningMean.write(tf.add(tf.mul(mean, 1 - m), tf.mul(batchMean, m)));
-      this.runningVar.write(tf.add(tf.mul(variance, 1 - m), tf.mul(batchVariance, (m * n) / (n - 1))));
+  /** The running statistics, for our kernels to move as they normalise. */
+  private running(): Running {
+    return { mean: this.runningMean.read() as tf.Tensor1D, variance: this.runningVar.read() as tf.Tensor1D, momentum: this.momentum };
+  }
+
+  /** running' = (1 − momentum) · running + momentum · batch's, the variance made unbiased over the values a channel:
+   *  moved by our kernels already (pass.moved), or here by tf ops with the same float32 arithmetic. */
+  private moveRunningStatistics(pass: Pass): void {
+    let moved = pass.moved;
+    if (!moved) {
+      const [mean, variance] = [this.runningMean.read(), this.runningVar.read()];
+      const [m, n] = [this.momentum, pass.count];
+      moved = [tf.add(tf.mul(mean, 1 - m), tf.mul(pass.mean, m)), tf.add(tf.mul(variance, 1 - m), tf.mul(pass.variance, (m * n) / (n - 1)))];
     }
+    this.runningMean.write(moved[0]);
+    this.runningVar.write(moved[1]);
   }
 
   getConfig(): tf.serialization.ConfigDict {
@@ -110,11 +114,21 @@ interface Fused {
   mask?: tf.Tensor4D;
 }
 
-/** One training-mode forward pass: the output, the batch statistics, what the gradient needs, and the gradient. */
+/** The running statistics and their momentum. */
+interface Running {
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+  momentum: number;
+}
+
+/** One training-mode forward pass: the output, the batch statistics (over `count` values a channel) and, where our
+ *  kernels moved them, the running statistics; what the gradient needs, and the gradient. */
 interface Pass {
   y: tf.Tensor4D;
   mean: tf.Tensor1D;
   variance: tf.Tensor1D;
+  count: number;
+  moved?: [tf.Tensor1D, tf.Tensor1D];
   saved: tf.Tensor[];
   grad(dy: tf.Tensor4D, saved: tf.Tensor[]): tf.Tensor[];
 }
@@ -123,20 +137,24 @@ interface Pass {
  *  mean and variance. On wasm and webgpu it runs our two kernels (lib/backend/kernels/BatchNorm2dTraining*.ts,
  *  lib/backend/gpuKernels/ likewise), which can also take the ReLU before and the dropout after; elsewhere the same
  *  arithmetic as tf ops. */
-function normaliseBatch(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, fused: Fused): Pass {
+function normaliseBatch(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, fused: Fused, running: Running): Pass {
   const kernels = channelKernelApplies(BatchNorm2dTraining, x);
   if (!kernels && (fused.relu || fused.mask)) throw new Error('BatchNorm2d: only our wasm and webgpu kernels fuse ReLU and Dropout2d');
-  return kernels ? byKernels(x, gamma, beta, epsilon, fused.relu ?? false, fused.mask) : byOps(x, gamma, beta, epsilon);
+  return kernels ? byKernels(x, gamma, beta, epsilon, fused.relu ?? false, fused.mask, running) : byOps(x, gamma, beta, epsilon);
 }
 
-function byKernels(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, relu: boolean, mask?: tf.Tensor4D): Pass {
+/** Our two kernels; the forward one also moves the running statistics (one kernel call where that took another). */
+function byKernels(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, relu: boolean, mask: tf.Tensor4D | undefined, running: Running): Pass {
   const attrs = { epsilon, relu };
   const scale = (m?: tf.Tensor): tf.NamedTensorMap => (m ? { scale: m } : {});
-  const [y, mean, variance] = tf.engine().runKernel(BatchNorm2dTraining, { x, gamma, beta, ...scale(mask) }, attrs) as tf.Tensor[];
+  const inputs = { x, gamma, beta, ...scale(mask), runningMean: running.mean, runningVariance: running.variance };
+  const [y, mean, variance, movedMean, movedVariance] = tf.engine().runKernel(BatchNorm2dTraining, inputs, { ...attrs, momentum: running.momentum }) as tf.Tensor[];
   return {
     y: y as tf.Tensor4D,
     mean: mean as tf.Tensor1D,
     variance: variance as tf.Tensor1D,
+    count: x.size / x.shape[3],
+    moved: [movedMean as tf.Tensor1D, movedVariance as tf.Tensor1D],
     saved: [x, mean, variance, gamma, ...(mask ? [mask] : [])],
     grad: (dy, [xs, mu, v, g, m]) =>
       tf.engine().runKernel(BatchNorm2dTrainingGrad, { dy, x: xs, mean: mu, variance: v, gamma: g, ...scale(m) }, attrs) as tf.Tensor[],
@@ -156,6 +174,7 @@ function byOps(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: n
     y: tf.add(tf.mul(normalised, perChannel(gamma)), perChannel(beta)),
     mean: tf.reshape(mean, [channels]),
     variance: tf.reshape(variance, [channels]),
+    count: x.size / channels,
     saved: [normalised, invStd, gamma],
     grad: (grad, [xHat, inv, gam]) => {
       const count = grad.size / grad.shape[3];

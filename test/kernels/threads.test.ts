@@ -49,7 +49,8 @@ function kernelsOnce(shapes: { batch: number; size: number; c: number; k: number
       tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: w3.shape }) as tf.Tensor,
       tf.engine().runKernel('Conv2DBackpropFilter', { x: image, dy: tensor([batch, size, size, 8]) }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 1, 8] }) as tf.Tensor,
       tf.maxPool(x, 2, 2, 'valid'),
-      ...(tf.engine().runKernel('BatchNorm2dTraining', { x, gamma: tensor([c]), beta: tensor([c]) }, { epsilon: 1e-5, relu: true }) as tf.Tensor[]),
+      ...(tf.engine().runKernel('BatchNorm2dTraining', { x, gamma: tensor([c]), beta: tensor([c]), runningMean: tensor([c]), runningVariance: tf.abs(tensor([c])) },
+        { epsilon: 1e-5, relu: true, momentum: 0.1 }) as tf.Tensor[]),
       ...(tf.engine().runKernel('BatchNorm2dTrainingGrad', { dy: tensor(x.shape), x, mean: tensor([c]), variance: tf.abs(tensor([c])), gamma: tensor([c]) }, { epsilon: 1e-5, relu: true }) as tf.Tensor[]),
     ];
     return outputs.map((t) => t.dataSync() as Float32Array);

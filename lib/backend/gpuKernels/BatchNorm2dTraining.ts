@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { BatchNorm2dTraining, BatchNorm2dTrainingAttrs, BatchNorm2dTrainingInputs } from '../kernels/kernelNames';
+import { BatchNorm2dTraining, BatchNorm2dTrainingForwardAttrs, BatchNorm2dTrainingInputs, runningFactors } from '../kernels/kernelNames';
 import type { Given } from '../kernels/wasmKernel';
 import { GROUP_SIZE, groupSum, flatProgram, normalisedInput } from './programs';
 import { runShader } from './shader';
@@ -9,20 +9,24 @@ type Inputs = Given<BatchNorm2dTrainingInputs>;
 
 /** Training-mode batch normalisation of x [N, H, W, C] as two dispatches, where tfjs's ops take some twenty: a
  *  workgroup a channel sums its values, giving the mean, then the squared deviations from it, the (biased) variance,
- *  and writes both; then y = (u − mean) · γ/σ + β, times Dropout2d's mask `scale` [N, 1, 1, C] when given, u being x
- *  or, with `relu`, max(x, 0). Outputs y, the mean and the variance, as the wasm kernel of the same name. */
-function batchNorm2dTraining({ inputs: { x, gamma, beta, scale }, backend, attrs }: { inputs: Inputs; backend: WebGPUBackend; attrs: BatchNorm2dTrainingAttrs }): tf.TensorInfo[] {
+ *  and writes both, and the running statistics moved (runningFactors); then y = (u − mean) · γ/σ + β,
+ *  times Dropout2d's mask `scale` [N, 1, 1, C] when given, u being x or, with `relu`, max(x, 0). Outputs y, the mean
+ *  and the variance, then the running statistics, as the wasm kernel of the same name (a shader compiler
+ *  may fuse a multiply and an add of their update into one rounding: within a rounding of the wasm kernel's). */
+function batchNorm2dTraining({ inputs: { x, gamma, beta, scale, runningMean, runningVariance }, backend, attrs }: { inputs: Inputs; backend: WebGPUBackend; attrs: BatchNorm2dTrainingForwardAttrs }): tf.TensorInfo[] {
   const channels = x.shape[3];
   const pixels = tf.util.sizeFromShape(x.shape) / channels;
   const key = `${attrs.relu}_${Boolean(scale)}`;
   const int = (v: number) => ({ type: 'int32', data: [v] });
   const sizes = [int(pixels), int(channels)];
-  const [mean, variance] = [backend.makeTensorInfo([channels], 'float32'), backend.makeTensorInfo([channels], 'float32')];
+  const [mean, variance, movedMean, movedVariance] = Array.from({ length: 4 }, () => backend.makeTensorInfo([channels], 'float32'));
+  const { keep, take, takeUnbiased } = runningFactors(attrs.momentum, pixels);
   runShader(backend, {
     key: `mnist20kBatchNormStatistics_${attrs.relu}`,
-    inputs: { x },
-    outputs: { mean, variance },
-    uniforms: { pixels: { type: 'i32', value: pixels }, channels: { type: 'i32', value: channels } },
+    inputs: { x, runningMean, runningVariance },
+    outputs: { mean, variance, movedMean, movedVariance },
+    uniforms: { pixels: { type: 'i32', value: pixels }, channels: { type: 'i32', value: channels }, keep: { type: 'f32', value: keep },
+      take: { type: 'f32', value: take }, takeUnbiased: { type: 'f32', value: takeUnbiased } },
     workgroups: [channels, 1, 1],
     code: `
     ${normalisedInput(attrs.relu)}
@@ -44,6 +48,8 @@ function batchNorm2dTraining({ inputs: { x, gamma, beta, scale }, backend, attrs
       if (t == 0u) {
         mean[c] = m;
         variance[c] = v;
+        movedMean[c] = uniforms.keep * runningMean[c] + uniforms.take * m;
+        movedVariance[c] = uniforms.keep * runningVariance[c] + uniforms.takeUnbiased * v;
       }
     }`,
   });
@@ -62,7 +68,7 @@ function batchNorm2dTraining({ inputs: { x, gamma, beta, scale }, backend, attrs
     }`);
   const y = backend.runWebGPUProgram(apply, [x, mean, variance, gamma, beta, ...(scale ? [scale] : [])], 'float32',
     [...sizes, int(pixels / x.shape[0]), { type: 'float32', data: [attrs.epsilon] }]);
-  return [y, mean, variance];
+  return [y, mean, variance, movedMean, movedVariance];
 }
 
 export const batchNorm2dTrainingConfig: tf.KernelConfig = {

@@ -30,7 +30,6 @@ import { identityConfig } from './Identity';
 import { maxPoolConfig } from './MaxPool';
 import { maxPoolGradConfig } from './MaxPoolGrad';
 import { reluGradConfig } from './ReluGrad';
-import { runningStatisticsConfig } from './RunningStatistics';
 import { scaleChannelsConfig } from './ScaleChannels';
 import { sgdMomentumConfig } from './SgdMomentum';
 import { useSharedMemory } from './sharedMemory';
@@ -53,7 +52,6 @@ const KERNELS: tf.KernelConfig[] = [
   maxPoolConfig,
   maxPoolGradConfig,
   reluGradConfig,
-  runningStatisticsConfig,
   scaleChannelsConfig,
   sgdMomentumConfig,
   sliceConfig,

@@ -5,9 +5,11 @@ import * as tf from '@tensorflow/tfjs';
 
 /** Training-mode batch normalisation of x [N, H, W, C]; outputs y, the batch mean and the biased batch variance. With
  *  `relu` it normalises max(x, 0), and with `scale` [N, 1, 1, C] (Dropout2d's mask) it multiplies y by it: the
- *  network's ReLU → BatchNorm2d → Dropout2d in one kernel. */
+ *  network's ReLU → BatchNorm2d → Dropout2d in one kernel. It also moves `runningMean` and `runningVariance` towards
+ *  the batch's as PyTorch does (runningFactors, with the attribute `momentum`) and outputs them after. */
 export const BatchNorm2dTraining = 'BatchNorm2dTraining';
-export type BatchNorm2dTrainingInputs = Pick<tf.NamedTensorInfoMap, 'x' | 'gamma' | 'beta'> & { scale?: tf.TensorInfo };
+export type BatchNorm2dTrainingInputs = Pick<tf.NamedTensorInfoMap, 'x' | 'gamma' | 'beta'> &
+  { runningMean: tf.TensorInfo; runningVariance: tf.TensorInfo; scale?: tf.TensorInfo };
 
 /** Its gradient with respect to x (the ReLU's input, with `relu`), γ and β; outputs dx, dγ, dβ. */
 export const BatchNorm2dTrainingGrad = 'BatchNorm2dTrainingGrad';
@@ -27,19 +29,16 @@ export interface BatchNorm2dTrainingAttrs extends BatchNorm2dAttrs {
   relu: boolean;
 }
 
-/** BatchNorm2d's running statistics moved towards one batch's, as PyTorch does: mean' = (1 − momentum) · mean +
- *  momentum · batchMean, variance' = (1 − momentum) · variance + momentum · count / (count − 1) · batchVariance (the
- *  batch's variance made unbiased; count is the values per channel). Outputs mean', variance'. */
-export const RunningStatistics = 'RunningStatistics';
-export type RunningStatisticsInputs = Pick<tf.NamedTensorInfoMap, 'mean' | 'variance'> & { batchMean: tf.TensorInfo; batchVariance: tf.TensorInfo };
-export interface RunningStatisticsAttrs {
+/** The forward kernel's: also the running statistics' momentum. */
+export interface BatchNorm2dTrainingForwardAttrs extends BatchNorm2dTrainingAttrs {
   momentum: number;
-  count: number;
 }
 
-/** The update's three factors as float32, as tf.mul rounds a number: 1 − momentum, momentum, and momentum · count /
- *  (count − 1). */
-export function runningFactors({ momentum, count }: RunningStatisticsAttrs): { keep: number; take: number; takeUnbiased: number } {
+/** BatchNorm2d's running statistics moved towards one batch's, as PyTorch does: mean' = keep · mean + take ·
+ *  batchMean, variance' = keep · variance + takeUnbiased · batchVariance, with keep = 1 − momentum, take = momentum and
+ *  takeUnbiased = momentum · count / (count − 1), which makes the batch's variance unbiased (count: the values a
+ *  channel). The factors as float32, as tf.mul rounds a number: what the six ops this replaced computed. */
+export function runningFactors(momentum: number, count: number): { keep: number; take: number; takeUnbiased: number } {
   return { keep: Math.fround(1 - momentum), take: Math.fround(momentum), takeUnbiased: Math.fround((momentum * count) / (count - 1)) };
 }
 
